@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds a Hearth base image from Debian's packages: an ext4 root filesystem with
-# openssh-server and sftp-server, Debian's kernel with an initrd that loads the virtio
+# Builds a Hearth base image from Debian's packages. The image is an ext4 root filesystem
+# with openssh-server and sftp-server, Debian's kernel with an initrd that loads the virtio
 # and ext4 modules, and a manifest.json that lists the files, their sizes and the kernel
 # arguments. The output is cached: a second run with the same inputs does nothing.
 #
@@ -109,7 +109,7 @@ mount --bind /dev/pts "$root/dev/pts"
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"; }
 
 log "installing Debian's kernel and an initrd with: $initrd_modules"
-# Files of our own beside the package's configuration, so that dpkg never asks about them.
+# Files of our own beside the package's configuration, so that dpkg never prompts about them.
 mkdir -p "$root/etc/initramfs-tools/conf.d" "$root/usr/share/initramfs-tools/modules.d"
 printf 'MODULES=list\n' >"$root/etc/initramfs-tools/conf.d/hearth.conf"
 printf '%s\n' $initrd_modules >"$root/usr/share/initramfs-tools/modules.d/hearth"
@@ -199,7 +199,7 @@ WantedBy=multi-user.target
 UNIT
 in_root systemctl enable -q hearth-kernel-ip.service
 
-# sshd: keys only, root allowed, host keys are whatever /etc/ssh holds at boot.
+# sshd: keys only, root allowed, host keys are whatever /etc/ssh contains at boot.
 cat >"$root/etc/ssh/sshd_config.d/hearth.conf" <<'CONF'
 PermitRootLogin prohibit-password
 PasswordAuthentication no

@@ -122,8 +122,9 @@ final class ApiHandler extends Handler.Abstract implements Connection.Listener {
         }
         String[] segments = path.substring(1).split("/", -1);
         String resource = segments[0];
-        String id = segments.length == 2 ? segments[1] : null;
-        if ((resource.equals("drives") || resource.equals("network-interfaces")) && segments.length == 2) {
+        boolean hasId = segments.length == 2 && (resource.equals("drives") || resource.equals("network-interfaces"));
+        String id = hasId ? segments[1] : null;
+        if (hasId) {
             Vmm.requireValidId(id);
         }
         String route = method + " " + (id == null ? path : "/" + resource + "/{id}");

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executors;
 import java.util.function.IntConsumer;
 import java.util.regex.Pattern;
@@ -382,7 +383,7 @@ final class Vmm {
             throw ApiFault.badRequest("Start microvm error: interrupted");
         }
         state = State.RUNNING;
-        log.info("Successfully started microvm that was configured from one single json");
+        log.info("Started the microVM: QEMU runs as process " + qemu.pid() + ".");
     }
 
     private List<String> qemuCommand() throws ApiFault {
@@ -425,8 +426,14 @@ final class Vmm {
             qmp = QmpClient.connect(qmpDirectory.resolve("qmp.sock"), QMP_TIMEOUT, qemu);
         } catch (IOException | InterruptedException e) {
             qemu.destroyForcibly();
+            Files.deleteIfExists(qmpDirectory.resolve("qmp.sock"));
+            Files.deleteIfExists(qmpDirectory);
             throw e;
         }
+        // The open connection is all the emulator needs from now on: removing the socket at
+        // once leaves nothing behind in the temporary directory, even after a SIGKILL.
+        Files.deleteIfExists(qmpDirectory.resolve("qmp.sock"));
+        Files.deleteIfExists(qmpDirectory);
         Process started = qemu;
         started.onExit().thenAccept(process -> {
             log.info("Vmm is stopping: the guest exited (QEMU status " + process.exitValue() + ").");
@@ -478,20 +485,12 @@ final class Vmm {
         if (qemu != null && qemu.isAlive()) {
             qemu.destroy();
             try {
-                if (!qemu.waitFor(3, java.util.concurrent.TimeUnit.SECONDS)) {
+                if (!qemu.waitFor(3, TimeUnit.SECONDS)) {
                     qemu.destroyForcibly();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 qemu.destroyForcibly();
-            }
-        }
-        if (qmpDirectory != null) {
-            try {
-                Files.deleteIfExists(qmpDirectory.resolve("qmp.sock"));
-                Files.deleteIfExists(qmpDirectory);
-            } catch (IOException e) {
-                log.warn("Could not remove " + qmpDirectory + ": " + e.getMessage());
             }
         }
     }
