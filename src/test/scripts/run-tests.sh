@@ -28,11 +28,15 @@ required=(
   mkfs.ext4:e2fsprogs
   ip:iproute2
   setpriv:util-linux
+  setsid:util-linux
   jq:jq
+  mariadbd:mariadb-server
+  mariadb:mariadb-client
 )
 missing=()
 for entry in "${required[@]}"; do
-  command -v "${entry%%:*}" >/dev/null || missing+=("${entry#*:}")
+  command -v "${entry%%:*}" >/dev/null || PATH=$PATH:/usr/sbin command -v "${entry%%:*}" >/dev/null \
+    || missing+=("${entry#*:}")
 done
 if [[ ${#missing[@]} -gt 0 ]]; then
   log "installing ${missing[*]}"
@@ -43,6 +47,27 @@ fi
 
 started=$(date +%s)
 src/main/scripts/build-base-image.sh --output "$images_dir"
+
+# MariaDB from Debian's packages, reached over its Unix socket (the test namespace has its own
+# loopback, so TCP to the host's server would not work there). The tests get a database of their own.
+if [[ ! -S /run/mysqld/mysqld.sock ]]; then
+  log "starting MariaDB"
+  install -d -o mysql -g mysql /run/mysqld
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  for _ in $(seq 1 60); do
+    [[ -S /run/mysqld/mysqld.sock ]] && break
+    sleep 0.5
+  done
+fi
+mariadb -e "DROP DATABASE IF EXISTS hearth_it; CREATE DATABASE hearth_it CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+it_dir=/tmp/hearth-it
+rm -rf "$it_dir"
+cleanup() {
+  mariadb -e "DROP DATABASE IF EXISTS hearth_it" || true
+  rm -rf "$it_dir"
+  rm -rf /tmp/arquillian-payara-micro* /tmp/payaramicro-rt* 2>/dev/null || true
+}
+trap cleanup EXIT
 
 # Phase 1, on the host's network: resolve every dependency and plugin (the namespace has no
 # route to a Maven repository) and run the unit and contract tests, which boot no networked guest.

@@ -28,11 +28,14 @@ public final class FirecrackerEmulator {
             "network-interfaces", "logger", "metrics", "balloon", "vsock", "mmds-config", "entropy",
             "cpu-config", "pmem", "memory-hotplug");
     private static final int EXIT_GENERIC_ERROR = 1;
+    // Jetty logs through SLF4J to java.util.logging; its start-up lines would only add noise to stderr.
+    private static final java.util.logging.Logger JETTY_LOG = java.util.logging.Logger.getLogger("org.eclipse.jetty");
 
     private FirecrackerEmulator() {
     }
 
     public static void main(String[] args) throws Exception {
+        JETTY_LOG.setLevel(java.util.logging.Level.WARNING);
         EmulatorOptions options;
         try {
             options = EmulatorOptions.parse(Arrays.asList(args));

@@ -1,0 +1,115 @@
+package dev.hearth.disks;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Per-VM root disks, copied from a base image with coreutils' {@code cp}: a reflink
+ * ({@code FICLONE}) where the filesystem supports it, which shares every block until the guest
+ * writes, and otherwise a sparse copy that skips the image's holes. {@code cp} opens the base
+ * image read-only.
+ */
+public final class RootDisks {
+
+    /** How a root disk is copied. */
+    public enum CopyStrategy {
+        /** A copy-on-write clone: no data is copied. */
+        REFLINK,
+        /** A copy of the data blocks only: holes stay holes. */
+        SPARSE;
+
+        /** Chooses the strategy for a filesystem, given whether it supports reflinks. */
+        public static CopyStrategy forFilesystem(boolean supportsReflink) {
+            return supportsReflink ? REFLINK : SPARSE;
+        }
+
+        List<String> cpOptions() {
+            return this == REFLINK ? List.of("--reflink=always") : List.of("--reflink=never", "--sparse=always");
+        }
+
+        /** Bytes of free space a copy of {@code image} needs. */
+        long bytesNeeded(BaseImage image) {
+            return this == REFLINK ? 0 : image.rootfsAllocatedBytes();
+        }
+    }
+
+    /** Too little free space for a copy; the REST layer answers 507. */
+    public static final class InsufficientStorageException extends IOException {
+        public InsufficientStorageException(String message) {
+            super(message);
+        }
+    }
+
+    private static final long COPY_TIMEOUT_SECONDS = 600;
+
+    private final long minFreeBytes;
+
+    /** @param minFreeBytes free space that must remain on the state filesystem after a copy */
+    public RootDisks(long minFreeBytes) {
+        this.minFreeBytes = minFreeBytes;
+    }
+
+    /** Finds out whether {@code directory}'s filesystem supports reflinks, by cloning a small probe file. */
+    public static boolean supportsReflink(Path directory) throws IOException {
+        Files.createDirectories(directory);
+        Path probe = Files.createTempFile(directory, ".reflink-probe-", ".tmp");
+        Path clone = probe.resolveSibling(probe.getFileName() + ".clone");
+        try {
+            Files.write(probe, new byte[4096]);
+            return run(List.of("cp", "--reflink=always", probe.toString(), clone.toString()), 30).exitStatus == 0;
+        } finally {
+            Files.deleteIfExists(clone);
+            Files.deleteIfExists(probe);
+        }
+    }
+
+    /**
+     * Copies {@code image}'s root filesystem to {@code target}, mode 0600. Free space is checked
+     * first, and a partial copy is removed when the copy fails.
+     */
+    public void copy(BaseImage image, Path target, CopyStrategy strategy) throws IOException {
+        long needed = strategy.bytesNeeded(image);
+        long usable = Files.getFileStore(target.getParent()).getUsableSpace();
+        if (usable - needed < minFreeBytes) {
+            throw new InsufficientStorageException("not enough free space in " + target.getParent() + " to copy image "
+                    + image.name() + ": " + needed + " bytes needed, " + usable + " usable, and "
+                    + minFreeBytes + " must stay free");
+        }
+        List<String> command = new ArrayList<>(List.of("cp"));
+        command.addAll(strategy.cpOptions());
+        command.add(image.rootfs().toString());
+        command.add(target.toString());
+        Result result = run(command, COPY_TIMEOUT_SECONDS);
+        if (result.exitStatus != 0) {
+            Files.deleteIfExists(target);
+            throw new IOException("copying " + image.rootfs() + " to " + target + " with " + strategy
+                    + " failed: " + result.output);
+        }
+        Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-------"));
+    }
+
+    private record Result(int exitStatus, String output) {
+    }
+
+    private static Result run(List<String> command, long timeoutSeconds) throws IOException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        try {
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IOException(String.join(" ", command) + " timed out after " + timeoutSeconds + " s");
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted: " + String.join(" ", command), e);
+        }
+        return new Result(process.exitValue(), output);
+    }
+}

@@ -1,0 +1,67 @@
+package dev.hearth.vms;
+
+import dev.hearth.network.Subnet;
+import jakarta.ejb.Stateless;
+import jakarta.ejb.TransactionAttribute;
+import jakarta.ejb.TransactionAttributeType;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.PersistenceContext;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/** Reads and writes VM rows, each call in a transaction of its own unless the caller has one. */
+@Stateless
+public class VmStore {
+
+    @PersistenceContext(unitName = "hearth")
+    EntityManager em;
+
+    public MicroVm insert(MicroVm vm) {
+        em.persist(vm);
+        em.flush();
+        return vm;
+    }
+
+    public Optional<MicroVm> find(String id) {
+        return Optional.ofNullable(em.find(MicroVm.class, id));
+    }
+
+    /** Live VMs, or those in {@code state} when it is given (which can be {@code DELETED}). */
+    public List<MicroVm> list(VmState state) {
+        if (state == null) {
+            return em.createNamedQuery(MicroVm.ALL, MicroVm.class).getResultList();
+        }
+        return em.createNamedQuery(MicroVm.BY_STATE, MicroVm.class).setParameter("state", state).getResultList();
+    }
+
+    public long countLive() {
+        return em.createNamedQuery(MicroVm.COUNT_LIVE, Long.class).getSingleResult();
+    }
+
+    public List<Integer> usedSlots() {
+        return em.createNamedQuery(MicroVm.USED_SLOTS, Integer.class).getResultList();
+    }
+
+    /** Applies {@code change} to the row and writes it; fails if the row is gone. */
+    public MicroVm update(String id, Consumer<MicroVm> change) {
+        MicroVm vm = em.find(MicroVm.class, id);
+        if (vm == null) {
+            throw new IllegalStateException("VM " + id + " has no row");
+        }
+        change.accept(vm);
+        em.flush();
+        return vm;
+    }
+
+    /**
+     * Records {@code slot} on the VM in a transaction of its own. The unique constraints on
+     * slot, TAP name, MAC and guest address make a concurrent claim of the same slot fail at
+     * commit, which the caller sees as an {@link jakarta.ejb.EJBException} and answers with the
+     * next free slot.
+     */
+    @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
+    public void claimSlot(String id, Subnet.Slot slot) {
+        update(id, vm -> vm.assignSlot(slot.number(), slot.hostAddress(), slot.guestAddress(), slot.mac(), slot.tapName()));
+    }
+}

@@ -1,0 +1,283 @@
+package dev.hearth.vms;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hearth.lab.GuestImage;
+import dev.hearth.lab.HearthApi;
+import dev.hearth.lab.HearthApi.Reply;
+import dev.hearth.lab.HostState;
+import dev.hearth.lab.TestNetwork;
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.arquillian.test.api.ArquillianResource;
+import org.jboss.shrinkwrap.api.ShrinkWrap;
+import org.jboss.shrinkwrap.api.spec.WebArchive;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The VM lifecycle through Hearth's REST API: the WAR on Payara Micro started by Arquillian,
+ * MariaDB, and real guests booted by the Firecracker emulator inside the test network.
+ */
+@ExtendWith(ArquillianExtension.class)
+class VmLifecycleIT {
+
+    private static final Path STATE_DIR = Path.of(System.getProperty("hearth.it.state.dir", "/tmp/hearth-it/state"));
+    private static final Path IMAGES_DIR = Path.of(System.getProperty("hearth.it.images.dir", "/tmp/hearth-it/images"));
+    private static final int BOOT_TIMEOUT_SECONDS = 300;
+
+    @ArquillianResource
+    URL base;
+
+    @Deployment(testable = false)
+    static WebArchive deployment() {
+        return ShrinkWrap.createFromZipFile(WebArchive.class, new File("target/hearth.war"));
+    }
+
+    /**
+     * Lays out the images Hearth under test sees: the real base image, one whose kernel is
+     * missing, and one whose root disk is not a filesystem at all.
+     */
+    @BeforeAll
+    static void prepareImages() throws Exception {
+        TestNetwork.requireIsolated();
+        GuestImage image = GuestImage.forTests();
+        Files.createDirectories(IMAGES_DIR);
+        Path link = IMAGES_DIR.resolve(image.name());
+        Files.deleteIfExists(link);
+        Files.createSymbolicLink(link, image.rootfs().getParent());
+
+        writeImage("no-kernel", image.rootfs(), IMAGES_DIR.resolve("no-kernel/vmlinuz-missing"), image.initrd(), image.bootArgs());
+        Path garbage = IMAGES_DIR.resolve("bad-rootfs/rootfs.ext4");
+        Files.createDirectories(garbage.getParent());
+        try (var file = new java.io.RandomAccessFile(garbage.toFile(), "rw")) {
+            file.setLength(64L * 1024 * 1024);
+            file.write("this is not an ext4 filesystem".getBytes());
+        }
+        writeImage("bad-rootfs", garbage, image.kernel(), image.initrd(), image.bootArgs());
+    }
+
+    private static void writeImage(String name, Path rootfs, Path kernel, Path initrd, String bootArgs) throws IOException {
+        Path directory = Files.createDirectories(IMAGES_DIR.resolve(name));
+        Files.writeString(directory.resolve("manifest.json"), """
+                {"name": "%s", "rootfs": {"path": "%s", "sizeBytes": %d, "allocatedBytes": %d},
+                 "kernel": {"path": "%s"}, "initrd": {"path": "%s"}, "bootArgs": "%s"}
+                """.formatted(name, rootfs, Files.size(rootfs), Files.size(rootfs) / 8, kernel, initrd, bootArgs));
+    }
+
+    @Test
+    void createRunDeleteLeavesNothing() {
+        HearthApi api = new HearthApi(base);
+        Reply created = api.post("/vms", "{\"name\":\"first\",\"vcpus\":1,\"memoryMib\":256,\"metadata\":{\"team\":\"qa\"}}");
+        assertThat(created.status()).as(created.body()).isEqualTo(202);
+        assertThat(created.location()).endsWith("/api/v1/vms/" + created.json().get("id").asText());
+        assertThat(created.json().get("state").asText()).isEqualTo("PROVISIONING");
+        String id = created.json().get("id").asText();
+
+        Reply running = api.await(id, "RUNNING", BOOT_TIMEOUT_SECONDS);
+        assertThat(running.status()).as(running.body()).isEqualTo(200);
+        JsonNode vm = api.get("/vms/" + id).json();
+        assertThat(vm.get("state").asText()).isEqualTo("RUNNING");
+        assertThat(vm.get("name").asText()).isEqualTo("first");
+        assertThat(vm.get("metadata").get("team").asText()).isEqualTo("qa");
+        assertThat(vm.get("rootfsPath").asText()).isEqualTo(STATE_DIR.resolve("vms/" + id + "/rootfs.ext4").toString());
+        assertThat(vm.get("timings").fieldNames()).toIterable()
+                .containsExactly("allocate-slot", "copy-disk", "inject-files", "create-tap", "start-firecracker", "wait-for-ssh");
+        String tap = vm.get("tapName").asText();
+        long pid = vm.get("firecrackerPid").asLong();
+        assertThat(HostState.tapExists(tap)).isTrue();
+        assertThat(ProcessHandle.of(pid)).isPresent();
+        assertThat(api.get("/vms").json().findValuesAsText("id")).contains(id);
+
+        assertThat(api.delete("/vms/" + id).status()).isEqualTo(204);
+
+        assertLeftNothing(id, tap, pid);
+        assertThat(api.get("/vms/" + id).status()).isEqualTo(404);
+        assertThat(api.get("/vms?state=DELETED").json().findValuesAsText("id")).contains(id);
+        assertThat(api.delete("/vms/" + id).status()).as("second delete").isEqualTo(404);
+    }
+
+    @Test
+    void threeAtOnceGetDistinctResources() throws Exception {
+        HearthApi api = new HearthApi(base);
+        ExecutorService creators = Executors.newFixedThreadPool(3);
+        List<Future<String>> futures = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String name = "trio-" + i;
+            futures.add(creators.submit(() -> api.create("{\"name\":\"" + name + "\"}")));
+        }
+        List<String> ids = new ArrayList<>();
+        for (Future<String> future : futures) {
+            ids.add(future.get());
+        }
+        creators.shutdown();
+
+        Set<String> addresses = new HashSet<>();
+        Set<String> taps = new HashSet<>();
+        Set<String> disks = new HashSet<>();
+        Set<String> macs = new HashSet<>();
+        for (String id : ids) {
+            Reply running = api.await(id, "RUNNING", BOOT_TIMEOUT_SECONDS);
+            assertThat(running.status()).as("VM %s: %s", id, running.body()).isEqualTo(200);
+            JsonNode vm = running.json();
+            addresses.add(vm.get("guestAddress").asText());
+            taps.add(vm.get("tapName").asText());
+            disks.add(vm.get("rootfsPath").asText());
+            macs.add(vm.get("mac").asText());
+        }
+        assertThat(addresses).hasSize(3);
+        assertThat(taps).hasSize(3);
+        assertThat(disks).hasSize(3);
+        assertThat(macs).hasSize(3);
+
+        for (String id : ids) {
+            JsonNode vm = api.get("/vms/" + id).json();
+            assertThat(api.delete("/vms/" + id).status()).isEqualTo(204);
+            assertLeftNothing(id, vm.get("tapName").asText(), vm.get("firecrackerPid").asLong());
+        }
+    }
+
+    @Test
+    void createAndDeleteFiveTimesInARow() {
+        HearthApi api = new HearthApi(base);
+        for (int round = 0; round < 5; round++) {
+            String id = api.create("{\"name\":\"round-" + round + "\"}");
+            Reply running = api.await(id, "RUNNING", BOOT_TIMEOUT_SECONDS);
+            assertThat(running.status()).as("round %d: %s", round, running.body()).isEqualTo(200);
+            String tap = running.json().get("tapName").asText();
+            long pid = running.json().get("firecrackerPid").asLong();
+
+            assertThat(api.delete("/vms/" + id).status()).as("round %d delete", round).isEqualTo(204);
+            assertLeftNothing(id, tap, pid);
+        }
+    }
+
+    @Test
+    void missingKernelEndsFailed() {
+        HearthApi api = new HearthApi(base);
+        String id = api.create("{\"name\":\"no-kernel\",\"image\":\"no-kernel\"}");
+
+        Reply failed = api.await(id, "FAILED", 120);
+
+        assertThat(failed.status()).as(failed.body()).isEqualTo(200);
+        assertThat(failed.json().get("stateReason").asText())
+                .startsWith("start-firecracker failed")
+                .contains("The kernel file cannot be opened");
+        assertReleasedButRow(api, id);
+        Reply running = api.await(id, "RUNNING", 5);
+        assertThat(running.status()).as("waiting for RUNNING on a FAILED VM").isEqualTo(409);
+        assertThat(api.delete("/vms/" + id).status()).isEqualTo(204);
+    }
+
+    @Test
+    void unbootableRootDiskEndsFailed() {
+        HearthApi api = new HearthApi(base);
+        String id = api.create("{\"name\":\"bad-rootfs\",\"image\":\"bad-rootfs\"}");
+
+        Reply failed = api.await(id, "FAILED", BOOT_TIMEOUT_SECONDS);
+
+        assertThat(failed.status()).as(failed.body()).isEqualTo(200);
+        assertThat(failed.json().get("stateReason").asText())
+                .startsWith("wait-for-ssh failed")
+                .contains("the guest stopped while booting")
+                .contains("exited");
+        assertReleasedButRow(api, id);
+        assertThat(api.delete("/vms/" + id).status()).isEqualTo(204);
+    }
+
+    @Test
+    void deleteWhileProvisioningCleansUp() throws Exception {
+        HearthApi api = new HearthApi(base);
+        String id = api.create("{\"name\":\"short-lived\"}");
+
+        Reply deleted = api.delete("/vms/" + id);
+
+        assertThat(deleted.status()).as(deleted.body()).isEqualTo(204);
+        assertThat(api.get("/vms/" + id).status()).isEqualTo(404);
+        // The provisioning thread must notice the delete and take nothing more afterwards.
+        Thread.sleep(5_000);
+        assertThat(Files.exists(STATE_DIR.resolve("vms").resolve(id))).isFalse();
+        assertThat(HostState.processesMentioning(id)).isEmpty();
+        assertThat(api.get("/vms?state=DELETED").json().findValuesAsText("id")).contains(id);
+    }
+
+    @Test
+    void pauseStopsTheGuestAndResumeContinues() throws Exception {
+        HearthApi api = new HearthApi(base);
+        String id = api.create("{\"name\":\"pausable\"}");
+        Reply running = api.await(id, "RUNNING", BOOT_TIMEOUT_SECONDS);
+        assertThat(running.status()).as(running.body()).isEqualTo(200);
+        String address = running.json().get("guestAddress").asText();
+        assertThat(sshPortAnswers(address)).as("sshd answers while running").isTrue();
+
+        Reply paused = api.post("/vms/" + id + "/pause", null);
+        assertThat(paused.status()).as(paused.body()).isEqualTo(200);
+        assertThat(paused.json().get("state").asText()).isEqualTo("PAUSED");
+        assertThat(sshPortAnswers(address)).as("sshd answers while paused").isFalse();
+        Reply pausedAgain = api.post("/vms/" + id + "/pause", null);
+        assertThat(pausedAgain.status()).isEqualTo(409);
+        assertThat(pausedAgain.json().get("detail").asText()).contains("is PAUSED");
+
+        Reply resumed = api.post("/vms/" + id + "/resume", null);
+        assertThat(resumed.status()).as(resumed.body()).isEqualTo(200);
+        assertThat(resumed.json().get("state").asText()).isEqualTo("RUNNING");
+        assertThat(sshPortAnswers(address)).as("sshd answers after resume").isTrue();
+
+        JsonNode vm = api.get("/vms/" + id).json();
+        assertThat(api.delete("/vms/" + id).status()).isEqualTo(204);
+        assertLeftNothing(id, vm.get("tapName").asText(), vm.get("firecrackerPid").asLong());
+    }
+
+    @Test
+    void imagesListTheBaseImage() {
+        Reply images = new HearthApi(base).get("/images");
+
+        assertThat(images.status()).isEqualTo(200);
+        assertThat(images.json().findValuesAsText("name")).contains("debian-bookworm", "no-kernel", "bad-rootfs");
+    }
+
+    /** Reads the SSH banner within 3 s: a paused guest's TCP stack does not answer. */
+    private static boolean sshPortAnswers(String address) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(address, 22), 3_000);
+            socket.setSoTimeout(3_000);
+            return socket.getInputStream().read() != -1;
+        } catch (SocketTimeoutException e) {
+            return false;
+        }
+    }
+
+    private static void assertReleasedButRow(HearthApi api, String id) {
+        JsonNode vm = api.get("/vms/" + id).json();
+        assertThat(vm.get("state").asText()).isEqualTo("FAILED");
+        assertThat(vm.has("tapName")).as("TAP released").isFalse();
+        assertThat(vm.has("firecrackerPid")).as("process released").isFalse();
+        assertThat(Files.exists(STATE_DIR.resolve("vms").resolve(id))).as("VM directory removed").isFalse();
+        assertThat(HostState.processesMentioning(id)).as("processes of VM %s", id).isEmpty();
+    }
+
+    private static void assertLeftNothing(String id, String tap, long pid) {
+        assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("Firecracker pid %d", pid).isEmpty();
+        assertThat(HostState.processesMentioning(STATE_DIR.resolve("vms").resolve(id).toString()))
+                .as("processes using VM %s's directory (QEMU included)", id).isEmpty();
+        assertThat(HostState.tapExists(tap)).as("TAP device %s", tap).isFalse();
+        assertThat(Files.exists(STATE_DIR.resolve("vms").resolve(id))).as("directory of VM %s", id).isFalse();
+    }
+}
