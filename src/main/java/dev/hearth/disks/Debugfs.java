@@ -116,7 +116,9 @@ public final class Debugfs {
                 .filter(line -> !line.isBlank())
                 .toList();
         if (!failures.isEmpty()) {
-            throw new IOException("debugfs failed to write into " + image + ": " + String.join("; ", failures));
+            // After a first error the rest usually repeat it ("Filesystem not open"), so the first says it all.
+            String more = failures.size() > 1 ? " (and " + (failures.size() - 1) + " more errors)" : "";
+            throw new IOException("debugfs failed to write into " + image + ": " + failures.get(0) + more);
         }
     }
 

@@ -13,6 +13,8 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import jnr.unixsocket.UnixSocketAddress;
+import jnr.unixsocket.UnixSocketChannel;
 
 /**
  * One Firecracker process. Its standard output (the guest console) and standard error go
@@ -25,11 +27,14 @@ public final class FirecrackerProcess {
     private static final int LOG_TAIL_LINES = 20;
 
     private final ProcessHandle handle;
+    /** The child process when this server started it; only then is the exit status known. */
+    private final Process child;
     private final Path apiSocket;
     private final Path logFile;
 
-    private FirecrackerProcess(ProcessHandle handle, Path apiSocket, Path logFile) {
+    private FirecrackerProcess(ProcessHandle handle, Process child, Path apiSocket, Path logFile) {
         this.handle = handle;
+        this.child = child;
         this.apiSocket = apiSocket;
         this.logFile = logFile;
     }
@@ -44,7 +49,7 @@ public final class FirecrackerProcess {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                 .redirectErrorStream(true)
                 .start();
-        return new FirecrackerProcess(process.toHandle(), commandLine.apiSocket(), logFile);
+        return new FirecrackerProcess(process.toHandle(), process, commandLine.apiSocket(), logFile);
     }
 
     /**
@@ -56,23 +61,33 @@ public final class FirecrackerProcess {
                 .filter(ProcessHandle::isAlive)
                 .filter(handle -> handle.info().arguments().map(Arrays::asList)
                         .map(arguments -> arguments.contains(apiSocket.toString())).orElse(false))
-                .map(handle -> new FirecrackerProcess(handle, apiSocket, logFile));
+                .map(handle -> new FirecrackerProcess(handle, null, apiSocket, logFile));
     }
 
     /**
-     * Waits until the API socket exists. Fails at once if the process exits first, with its exit
+     * Waits until the API socket accepts a connection: the socket file appears at bind time, a
+     * moment before the server listens. Fails at once if the process exits first, with its exit
      * status when this server started it and the tail of its log.
      */
     public void awaitSocket(Duration timeout) throws IOException {
         Instant deadline = Instant.now().plus(timeout);
-        while (!Files.exists(apiSocket)) {
+        IOException lastAttempt = null;
+        while (true) {
             if (!handle.isAlive()) {
                 throw new IOException("Firecracker (pid " + pid() + ") exited" + exitStatusText()
                         + " before opening its API socket " + apiSocket + "; last log lines: " + logTail());
             }
+            if (Files.exists(apiSocket)) {
+                try (UnixSocketChannel channel = UnixSocketChannel.open(new UnixSocketAddress(apiSocket.toFile()))) {
+                    return;
+                } catch (IOException e) {
+                    lastAttempt = e;
+                }
+            }
             if (Instant.now().isAfter(deadline)) {
-                throw new IOException("Firecracker (pid " + pid() + ") did not open its API socket " + apiSocket
-                        + " within " + timeout.toMillis() + " ms; last log lines: " + logTail());
+                throw new IOException("Firecracker (pid " + pid() + ") did not accept connections on " + apiSocket
+                        + " within " + timeout.toMillis() + " ms" + (lastAttempt == null ? "" : " (" + lastAttempt.getMessage() + ")")
+                        + "; last log lines: " + logTail());
             }
             sleep(20);
         }
@@ -88,8 +103,8 @@ public final class FirecrackerProcess {
 
     /** The exit status, known only for a process this server started and that has exited. */
     public Optional<Integer> exitStatus() {
-        if (handle instanceof Process process && !process.isAlive()) {
-            return Optional.of(process.exitValue());
+        if (child != null && !child.isAlive()) {
+            return Optional.of(child.exitValue());
         }
         return Optional.empty();
     }

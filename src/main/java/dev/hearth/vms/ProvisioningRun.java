@@ -62,6 +62,7 @@ final class ProvisioningRun {
     private final FirecrackerProcesses processes;
     private final SshConnections ssh;
 
+    /** Steps begun, newest first: the ones to undo on failure. */
     private final Deque<Step> finished = new ArrayDeque<>();
     private MicroVm vm;
     private BaseImage image;
@@ -112,6 +113,8 @@ final class ProvisioningRun {
             return false;
         }
         long started = System.nanoTime();
+        // The step is undone too if it fails half-way, so every undo accepts a partial state.
+        finished.push(step);
         try {
             step.action().run();
         } catch (Exception e) {
@@ -122,7 +125,6 @@ final class ProvisioningRun {
             return false;
         }
         long millis = Duration.ofNanos(System.nanoTime() - started).toMillis();
-        finished.push(step);
         store.update(vmId, row -> row.recordTiming(step.name(), millis));
         LOG.log(Level.FINE, "VM {0}: {1} took {2} ms", new Object[] {vmId, step.name(), millis});
         return true;
@@ -196,7 +198,7 @@ final class ProvisioningRun {
     }
 
     private void deleteDirectory() throws IOException {
-        Teardown.deleteRecursively(directory);
+        Teardown.deleteRecursively(config.vmsDir().resolve(vmId));
         store.update(vmId, row -> row.setRootfsPath(null));
     }
 
@@ -216,7 +218,9 @@ final class ProvisioningRun {
     }
 
     private void deleteTap() throws IOException {
-        TapDevices.delete(slot.tapName());
+        if (slot != null) {
+            TapDevices.delete(slot.tapName());
+        }
     }
 
     private void startFirecracker() throws IOException {
@@ -245,11 +249,12 @@ final class ProvisioningRun {
 
     private void stopFirecracker() throws IOException {
         if (process != null) {
+            // A short grace: a guest that failed to boot rarely handles Ctrl-Alt-Del.
             process.stop(client == null ? new FirecrackerClient(directory.resolve("firecracker.sock"), config.apiTimeout()) : client,
                     Duration.ofSeconds(1));
             processes.remove(vmId);
         }
-        Files.deleteIfExists(directory.resolve("firecracker.sock"));
+        Files.deleteIfExists(config.vmsDir().resolve(vmId).resolve("firecracker.sock"));
         store.update(vmId, row -> {
             row.setFirecrackerPid(null);
             row.setSocketPath(null);

@@ -67,9 +67,21 @@ public final class HearthApi {
         return reply.json().get("id").asText();
     }
 
-    /** Waits for {@code state} through {@code GET /vms/{id}/wait}; returns the reply as it is. */
+    /**
+     * Waits for {@code state} through {@code GET /vms/{id}/wait}, in calls of at most 20 s
+     * repeated while they answer 408: a wait of 30 s or more was cut off with the connection
+     * closed on Payara Micro here, as any server or proxy with a request time-out may do.
+     * Returns the last reply.
+     */
     public Reply await(String id, String state, int timeoutSeconds) {
-        return get("/vms/" + id + "/wait?state=" + state + "&timeoutSeconds=" + timeoutSeconds);
+        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+        while (true) {
+            long remaining = Math.max(1, (deadline - System.nanoTime()) / 1_000_000_000L);
+            Reply reply = get("/vms/" + id + "/wait?state=" + state + "&timeoutSeconds=" + Math.min(20, remaining));
+            if (reply.status() != 408 || System.nanoTime() >= deadline) {
+                return reply;
+            }
+        }
     }
 
     private URI uri(String path) {

@@ -65,13 +65,26 @@ class VmLifecycleIT {
         Files.createSymbolicLink(link, image.rootfs().getParent());
 
         writeImage("no-kernel", image.rootfs(), IMAGES_DIR.resolve("no-kernel/vmlinuz-missing"), image.initrd(), image.bootArgs());
-        Path garbage = IMAGES_DIR.resolve("bad-rootfs/rootfs.ext4");
+
+        Path garbage = IMAGES_DIR.resolve("garbage-rootfs/rootfs.ext4");
         Files.createDirectories(garbage.getParent());
         try (var file = new java.io.RandomAccessFile(garbage.toFile(), "rw")) {
             file.setLength(64L * 1024 * 1024);
             file.write("this is not an ext4 filesystem".getBytes());
         }
-        writeImage("bad-rootfs", garbage, image.kernel(), image.initrd(), image.bootArgs());
+        writeImage("garbage-rootfs", garbage, image.kernel(), image.initrd(), image.bootArgs());
+
+        // A valid ext4 filesystem with the directories Hearth writes into, but no init to run.
+        Path tree = Files.createDirectories(IMAGES_DIR.resolve("no-init/tree"));
+        Files.createDirectories(tree.resolve("etc/ssh"));
+        Files.createDirectories(tree.resolve("root/.ssh"));
+        Path noInit = IMAGES_DIR.resolve("no-init/rootfs.ext4");
+        Files.deleteIfExists(noInit);
+        Process mkfs = new ProcessBuilder("mkfs.ext4", "-q", "-d", tree.toString(), noInit.toString(), "32M")
+                .redirectErrorStream(true).start();
+        String mkfsOutput = new String(mkfs.getInputStream().readAllBytes());
+        assertThat(mkfs.waitFor()).as("mkfs.ext4: %s", mkfsOutput).isZero();
+        writeImage("no-init", noInit, image.kernel(), image.initrd(), image.bootArgs());
     }
 
     private static void writeImage(String name, Path rootfs, Path kernel, Path initrd, String bootArgs) throws IOException {
@@ -189,7 +202,7 @@ class VmLifecycleIT {
     @Test
     void unbootableRootDiskEndsFailed() {
         HearthApi api = new HearthApi(base);
-        String id = api.create("{\"name\":\"bad-rootfs\",\"image\":\"bad-rootfs\"}");
+        String id = api.create("{\"name\":\"no-init\",\"image\":\"no-init\"}");
 
         Reply failed = api.await(id, "FAILED", BOOT_TIMEOUT_SECONDS);
 
@@ -197,7 +210,22 @@ class VmLifecycleIT {
         assertThat(failed.json().get("stateReason").asText())
                 .startsWith("wait-for-ssh failed")
                 .contains("the guest stopped while booting")
-                .contains("exited");
+                .contains("exited with status");
+        assertReleasedButRow(api, id);
+        assertThat(api.delete("/vms/" + id).status()).isEqualTo(204);
+    }
+
+    @Test
+    void rootDiskWithoutFilesystemEndsFailed() {
+        HearthApi api = new HearthApi(base);
+        String id = api.create("{\"name\":\"garbage\",\"image\":\"garbage-rootfs\"}");
+
+        Reply failed = api.await(id, "FAILED", 120);
+
+        assertThat(failed.status()).as(failed.body()).isEqualTo(200);
+        assertThat(failed.json().get("stateReason").asText())
+                .startsWith("inject-files failed")
+                .contains("Bad magic number in super-block");
         assertReleasedButRow(api, id);
         assertThat(api.delete("/vms/" + id).status()).isEqualTo(204);
     }
@@ -250,7 +278,7 @@ class VmLifecycleIT {
         Reply images = new HearthApi(base).get("/images");
 
         assertThat(images.status()).isEqualTo(200);
-        assertThat(images.json().findValuesAsText("name")).contains("debian-bookworm", "no-kernel", "bad-rootfs");
+        assertThat(images.json().findValuesAsText("name")).contains("debian-bookworm", "no-kernel", "no-init", "garbage-rootfs");
     }
 
     /** Reads the SSH banner within 3 s: a paused guest's TCP stack does not answer. */
