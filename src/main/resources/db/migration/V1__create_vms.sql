@@ -22,7 +22,7 @@ CREATE TABLE vms (
     created_at       DATETIME(6)  NOT NULL,
     updated_at       DATETIME(6)  NOT NULL,
     version          BIGINT       NOT NULL,
-    CONSTRAINT pk_vms PRIMARY KEY (id),
+    PRIMARY KEY (id),
     CONSTRAINT uq_vms_slot UNIQUE (slot),
     CONSTRAINT uq_vms_tap_name UNIQUE (tap_name),
     CONSTRAINT uq_vms_mac UNIQUE (mac),
@@ -36,6 +36,6 @@ CREATE TABLE vm_timings (
     vm_id  CHAR(36)    NOT NULL,
     step   VARCHAR(32) NOT NULL,
     millis BIGINT      NOT NULL,
-    CONSTRAINT pk_vm_timings PRIMARY KEY (vm_id, step),
+    PRIMARY KEY (vm_id, step),
     CONSTRAINT fk_vm_timings_vm FOREIGN KEY (vm_id) REFERENCES vms (id) ON DELETE CASCADE
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

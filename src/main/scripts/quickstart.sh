@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Starts Hearth on this machine, as root on Debian 12: installs what is missing, starts MariaDB,
+# builds the base image and the WAR, and runs the WAR on Payara Micro at http://127.0.0.1:8080
+# until interrupted. Guests boot with the real Firecracker when a `firecracker` binary is on
+# PATH (or named by HEARTH_FIRECRACKER_BINARY) and /dev/kvm exists; otherwise with the
+# Firecracker emulator, which boots them in QEMU.
+#
+# With everything installed and cached by an earlier run, it needs no network at all, so it also
+# runs inside a network namespace with no route out.
+#
+# Environment: HEARTH_PORT (default 8080), HEARTH_STATE_DIR, HEARTH_IMAGES_DIR, and any other
+# Hearth setting as an environment variable (see the README's configuration table).
+set -euo pipefail
+
+project=$(cd "$(dirname "$(readlink -f "$0")")/../../.." && pwd)
+cd "$project"
+
+log() { printf '%s quickstart: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+if [[ $EUID -ne 0 ]]; then
+  echo "quickstart: must run as root (TAP devices, debootstrap and Firecracker need it)" >&2
+  exit 1
+fi
+
+export HEARTH_STATE_DIR=${HEARTH_STATE_DIR:-/var/lib/hearth/state}
+export HEARTH_IMAGES_DIR=${HEARTH_IMAGES_DIR:-/var/lib/hearth/images}
+export HEARTH_DB_URL=${HEARTH_DB_URL:-"jdbc:mariadb://localhost/hearth?localSocket=/run/mysqld/mysqld.sock&sslMode=disable"}
+port=${HEARTH_PORT:-8080}
+
+# Command, then the Debian package that provides it.
+required=(
+  java:openjdk-17-jdk-headless mvn:maven qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap
+  debugfs:e2fsprogs ip:iproute2 setpriv:util-linux setsid:util-linux jq:jq curl:curl
+  mariadbd:mariadb-server mariadb:mariadb-client
+)
+missing=()
+for entry in "${required[@]}"; do
+  PATH=$PATH:/usr/sbin command -v "${entry%%:*}" >/dev/null || missing+=("${entry#*:}")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  log "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -S /run/mysqld/mysqld.sock ]]; then
+  log "starting MariaDB"
+  install -d -o mysql -g mysql /run/mysqld
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  for _ in $(seq 1 60); do
+    [[ -S /run/mysqld/mysqld.sock ]] && break
+    sleep 0.5
+  done
+fi
+mariadb -e "CREATE DATABASE IF NOT EXISTS hearth CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+
+src/main/scripts/build-base-image.sh --output "$HEARTH_IMAGES_DIR"
+
+maven_options=(-B -q -DskipTests)
+if [[ -z "$(ip route show default 2>/dev/null)" ]]; then
+  log "no default route: building offline from the local Maven repository"
+  maven_options+=(-o)
+fi
+log "building the WAR"
+mvn "${maven_options[@]}" package
+
+firecracker=${HEARTH_FIRECRACKER_BINARY:-$(command -v firecracker || true)}
+if [[ -n "$firecracker" && -e /dev/kvm ]]; then
+  log "using Firecracker at $firecracker"
+else
+  firecracker=$project/src/test/scripts/firecracker-emulator
+  log "using the Firecracker emulator ($firecracker): no firecracker binary or no /dev/kvm; guests run in QEMU under TCG"
+fi
+export HEARTH_FIRECRACKER_BINARY=$firecracker
+
+mkdir -p "$HEARTH_STATE_DIR"
+log "starting Payara Micro on http://127.0.0.1:$port (state in $HEARTH_STATE_DIR); stop it with Ctrl-C"
+exec java -jar target/payara-micro.jar --nohazelcast --disablephonehome \
+  --prebootcommandfile server-config/payara-micro/preboot.txt \
+  --rootdir "$HEARTH_STATE_DIR/payara" --port "$port" --contextroot / --deploy target/hearth.war
