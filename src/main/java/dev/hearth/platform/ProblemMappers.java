@@ -37,11 +37,39 @@ public final class ProblemMappers {
         return field + ": " + violation.getMessage() + " (was " + violation.getInvalidValue() + ")";
     }
 
+    /** The problem detail for any exception that leaves a resource. */
+    static Problem problemFor(Throwable exception) {
+        if (exception instanceof HearthException hearth) {
+            return Problem.of(hearth.status(), hearth.title(), hearth.getMessage(), hearth.vmId());
+        }
+        if (exception instanceof ConstraintViolationException violation) {
+            return Problem.of(400, "Invalid request", describe(violation), null);
+        }
+        if (exception instanceof JsonbException json) {
+            return Problem.of(400, "Invalid JSON", "the request body is not valid JSON for this request: "
+                    + rootMessage(json), null);
+        }
+        if (exception instanceof WebApplicationException web) {
+            if (web.getCause() instanceof JsonbException json) {
+                return problemFor(json);
+            }
+            Response.StatusType status = web.getResponse().getStatusInfo();
+            return Problem.of(status.getStatusCode(), status.getReasonPhrase(), web.getMessage(), null);
+        }
+        if (exception instanceof ProcessingException processing) {
+            return Problem.of(400, "Invalid request body", rootMessage(processing), null);
+        }
+        String incident = UUID.randomUUID().toString();
+        LOG.log(Level.SEVERE, "Unexpected error, incident " + incident, exception);
+        return Problem.of(500, "Internal error", "an unexpected error occurred; the server log has incident "
+                + incident, null);
+    }
+
     @Provider
     public static final class HearthExceptionMapper implements ExceptionMapper<HearthException> {
         @Override
         public Response toResponse(HearthException exception) {
-            return Problem.of(exception.status(), exception.title(), exception.getMessage(), exception.vmId()).toResponse();
+            return problemFor(exception).toResponse();
         }
     }
 
@@ -49,7 +77,7 @@ public final class ProblemMappers {
     public static final class ValidationMapper implements ExceptionMapper<ConstraintViolationException> {
         @Override
         public Response toResponse(ConstraintViolationException exception) {
-            return Problem.of(400, "Invalid request", describe(exception), null).toResponse();
+            return problemFor(exception).toResponse();
         }
     }
 
@@ -58,8 +86,7 @@ public final class ProblemMappers {
     public static final class JsonMapper implements ExceptionMapper<JsonbException> {
         @Override
         public Response toResponse(JsonbException exception) {
-            return Problem.of(400, "Invalid JSON", "the request body is not valid JSON for this request: "
-                    + rootMessage(exception), null).toResponse();
+            return problemFor(exception).toResponse();
         }
     }
 
@@ -68,11 +95,7 @@ public final class ProblemMappers {
     public static final class WebApplicationMapper implements ExceptionMapper<WebApplicationException> {
         @Override
         public Response toResponse(WebApplicationException exception) {
-            if (exception.getCause() instanceof JsonbException json) {
-                return new JsonMapper().toResponse(json);
-            }
-            Response.StatusType status = exception.getResponse().getStatusInfo();
-            return Problem.of(status.getStatusCode(), status.getReasonPhrase(), exception.getMessage(), null).toResponse();
+            return problemFor(exception).toResponse();
         }
     }
 
@@ -81,7 +104,7 @@ public final class ProblemMappers {
     public static final class ProcessingMapper implements ExceptionMapper<ProcessingException> {
         @Override
         public Response toResponse(ProcessingException exception) {
-            return Problem.of(400, "Invalid request body", rootMessage(exception), null).toResponse();
+            return problemFor(exception).toResponse();
         }
     }
 
@@ -90,19 +113,7 @@ public final class ProblemMappers {
     public static final class UnexpectedMapper implements ExceptionMapper<RuntimeException> {
         @Override
         public Response toResponse(RuntimeException exception) {
-            if (exception instanceof HearthException hearth) {
-                return new HearthExceptionMapper().toResponse(hearth);
-            }
-            if (exception instanceof ConstraintViolationException violation) {
-                return new ValidationMapper().toResponse(violation);
-            }
-            if (exception instanceof WebApplicationException web) {
-                return new WebApplicationMapper().toResponse(web);
-            }
-            String incident = UUID.randomUUID().toString();
-            LOG.log(Level.SEVERE, "Unexpected error, incident " + incident, exception);
-            return Problem.of(500, "Internal error", "an unexpected error occurred; the server log has incident "
-                    + incident, null).toResponse();
+            return problemFor(exception).toResponse();
         }
     }
 

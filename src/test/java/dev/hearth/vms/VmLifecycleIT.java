@@ -281,6 +281,39 @@ class VmLifecycleIT {
         assertThat(images.json().findValuesAsText("name")).contains("debian-bookworm", "no-kernel", "no-init", "garbage-rootfs");
     }
 
+    @Test
+    void badRequestsGetProblemDetailsAndCreateNothing() {
+        HearthApi api = new HearthApi(base);
+        int before = api.get("/vms").json().size();
+        String[][] cases = {
+                // method, path, body, expected status, text the detail must contain
+                {"POST", "/vms", "{\"vcpus\":99}", "400", "vcpus: must be at most 32"},
+                {"POST", "/vms", "{\"vcpus\":8}", "400", "hearth.limits.max-vcpus"},
+                {"POST", "/vms", "{\"memoryMib\":64}", "400", "hearth.limits.min-memory-mib"},
+                {"POST", "/vms", "{\"name\":\"Bad Name!\"}", "400", "name: must match"},
+                {"POST", "/vms", "{\"image\":\"no-such-image\"}", "400", "unknown image 'no-such-image'"},
+                {"POST", "/vms", "{\"image\":\"../etc\"}", "400", "image"},
+                {"POST", "/vms", "{\"bogus\":1}", "400", "bogus"},
+                {"POST", "/vms", "{", "400", ""},
+                {"GET", "/vms/not-a-vm-id", null, "404", "no VM with id not-a-vm-id"},
+                {"GET", "/vms/0b7c2d1e-aaaa-bbbb-cccc-0123456789ab", null, "404", "no VM with id"},
+                {"DELETE", "/vms/0b7c2d1e-aaaa-bbbb-cccc-0123456789ab", null, "404", "no VM with id"},
+                {"POST", "/vms/0b7c2d1e-aaaa-bbbb-cccc-0123456789ab/pause", null, "404", "no VM with id"},
+                {"GET", "/vms?state=SLEEPING", null, "400", "unknown state 'SLEEPING'"},
+                {"GET", "/vms/0b7c2d1e-aaaa-bbbb-cccc-0123456789ab/wait?timeoutSeconds=0", null, "400", "must be at least 1"},
+        };
+        for (String[] request : cases) {
+            Reply reply = api.send(request[0], request[1], request[2] == null ? null : "application/json", request[2]);
+
+            assertThat(reply.status()).as("%s %s %s: %s", request[0], request[1], request[2], reply.body())
+                    .isEqualTo(Integer.parseInt(request[3]));
+            assertThat(reply.contentType()).as("%s %s", request[0], request[1]).startsWith("application/problem+json");
+            assertThat(reply.json().get("status").asInt()).isEqualTo(Integer.parseInt(request[3]));
+            assertThat(reply.json().get("detail").asText()).as("%s %s", request[0], request[1]).contains(request[4]);
+        }
+        assertThat(api.get("/vms").json().size()).as("live VMs after the bad requests").isEqualTo(before);
+    }
+
     /** Reads the SSH banner within 3 s: a paused guest's TCP stack does not answer. */
     private static boolean sshPortAnswers(String address) throws IOException {
         try (Socket socket = new Socket()) {
