@@ -116,7 +116,7 @@ public final class Debugfs {
                 .filter(line -> !line.isBlank())
                 .toList();
         if (!failures.isEmpty()) {
-            // After a first error the rest usually repeat it ("Filesystem not open"), so the first says it all.
+            // After a first error the rest usually repeat it ("Filesystem not open"), so only the first is reported.
             String more = failures.size() > 1 ? " (and " + (failures.size() - 1) + " more errors)" : "";
             throw new IOException("debugfs failed to write into " + image + ": " + failures.get(0) + more);
         }

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RootDisks {
 
-    /** How a root disk is copied. */
+    /** The way a root disk is copied. */
     public enum CopyStrategy {
         /** A copy-on-write clone: no data is copied. */
         REFLINK,
@@ -39,7 +39,7 @@ public final class RootDisks {
         }
     }
 
-    /** Too little free space for a copy; the REST layer answers 507. */
+    /** Too little free space for a copy: the VM fails at its copy-disk step with this message. */
     public static final class InsufficientStorageException extends IOException {
         public InsufficientStorageException(String message) {
             super(message);

@@ -129,7 +129,7 @@ public final class FirecrackerProcess {
     }
 
     /**
-     * Stops the process: asks the guest to shut down with Ctrl-Alt-Del, waits up to {@code grace},
+     * Stops the process: requests a guest shutdown with Ctrl-Alt-Del, waits up to {@code grace},
      * then sends SIGTERM and after three seconds SIGKILL. A process that is already gone is fine.
      */
     public void stop(FirecrackerClient client, Duration grace) {

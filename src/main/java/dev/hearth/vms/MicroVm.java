@@ -19,7 +19,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 
-/** A VM as stored in the {@code vms} table; the resources it holds are recorded as each is taken. */
+/** A VM as stored in the {@code vms} table; each resource it uses is recorded as soon as it is taken. */
 @Entity
 @Table(name = "vms")
 @NamedQuery(name = MicroVm.ALL, query = "SELECT v FROM MicroVm v WHERE v.state <> dev.hearth.vms.VmState.DELETED ORDER BY v.createdAt")

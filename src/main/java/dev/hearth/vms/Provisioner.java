@@ -11,7 +11,7 @@ import jakarta.inject.Inject;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-/** Runs the provisioning steps of a new VM on a container thread, after {@code POST /vms} has answered. */
+/** Runs the provisioning steps of a new VM on a container thread, after {@code POST /vms} has returned. */
 @Stateless
 public class Provisioner {
 

@@ -57,8 +57,8 @@ public class VmStore {
     /**
      * Records {@code slot} on the VM in a transaction of its own. The unique constraints on
      * slot, TAP name, MAC and guest address make a concurrent claim of the same slot fail at
-     * commit, which the caller sees as an {@link jakarta.ejb.EJBException} and answers with the
-     * next free slot.
+     * commit, which the caller receives as an {@link jakarta.ejb.EJBException} and retries
+     * with the next free slot.
      */
     @TransactionAttribute(TransactionAttributeType.REQUIRES_NEW)
     public void claimSlot(String id, Subnet.Slot slot) {

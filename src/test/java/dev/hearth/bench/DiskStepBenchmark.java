@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  * filesystem, against a plain full copy ({@code cp --sparse=never --reflink=never}) of the same
  * base image. The two alternate in one run, so that both see the same machine load.
  *
- * <p>The base image is a 12 GiB sparse file that holds 1 GiB of non-zero data at four offsets,
+ * <p>The base image is a 12 GiB sparse file that contains 1 GiB of non-zero data at four offsets,
  * in a new directory under {@code /var/tmp}. Every file it creates is deleted at the end, also
  * when the run fails or is interrupted. Each copy is timed from the start of the call to its
  * return, which is what Hearth's {@code copy-disk} timing covers. The time to write the copy's
@@ -193,7 +193,7 @@ public final class DiskStepBenchmark {
         return System.nanoTime() - started;
     }
 
-    /** Returns null when the page cache can be dropped here, otherwise why not. */
+    /** Returns why the page cache cannot be dropped here, or null when it can. */
     private static String dropCachesProblem() {
         if (!"root".equals(System.getProperty("user.name"))) {
             return "not running as root";

@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# Runs Hearth's benchmarks as root on Debian 12 and prints a short report:
+#  1. the disk step (RootDisks.copy with the strategy Hearth picks) against a plain full copy of
+#     a 12 GiB sparse image holding 1 GiB of data (DiskStepBenchmark, under /var/tmp);
+#  2. the time from POST /api/v1/vms to Firecracker's InstanceStart, guest boot excluded, p50 and
+#     p95 over HEARTH_BENCH_CREATES creates (default 10) after one warm-up create. Hearth runs
+#     from quickstart.sh inside a network namespace made by in-test-netns and deleted afterwards.
+#
+# Usage: benchmark.sh
+# Environment: HEARTH_BENCH_CREATES (default 10), HEARTH_IMAGES_DIR (default /var/lib/hearth/images).
+set -euo pipefail
+
+project=$(cd "$(dirname "$(readlink -f "$0")")/../../.." && pwd)
+cd "$project"
+
+log() { printf '%s benchmark: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+state_dir=/tmp/hearth-bench
+port=8080
+api=http://127.0.0.1:$port/api/v1
+database=hearth_bench
+creates=${HEARTH_BENCH_CREATES:-10}
+
+# Milliseconds since the epoch.
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# Prints "p50 p95" of the numbers in FILE (one per line), by the nearest-rank method.
+percentiles() {
+  sort -n "$1" | awk '{ v[NR] = $1 }
+    END { printf "%d %d\n", v[int((NR * 50 + 99) / 100)], v[int((NR * 95 + 99) / 100)] }'
+}
+
+# Prints the median of the numbers in FILE (one per line). For an even count it prints the lower middle one.
+median() {
+  sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# Creates one VM, waits until it is BOOTING or RUNNING with its start-firecracker timing recorded,
+# deletes it, and prints "server_ms client_ms allocate copy inject tap start". Server time is the
+# sum of the five provisioning steps up to InstanceStart. Client time runs from sending the POST
+# to the first GET that shows BOOTING (or RUNNING), so polling adds up to one interval to it.
+create_and_delete() {
+  local name=$1 started response id vm state client_ms="" deadline status
+  started=$(now_ms)
+  response=$(curl -sS --fail-with-body -X POST -H 'Content-Type: application/json' \
+    -d "{\"name\":\"$name\"}" "$api/vms") || { log "POST $api/vms failed: $response"; return 1; }
+  id=$(jq -r .id <<<"$response")
+  deadline=$(( started + 120000 ))
+  while true; do
+    vm=$(curl -sS --fail-with-body "$api/vms/$id") || { log "GET $api/vms/$id failed: $vm"; return 1; }
+    state=$(jq -r .state <<<"$vm")
+    case "$state" in
+      BOOTING|RUNNING)
+        [[ -n "$client_ms" ]] || client_ms=$(( $(now_ms) - started ))
+        # The state turns BOOTING just before start-firecracker's timing is stored.
+        jq -e '.timings | has("start-firecracker")' <<<"$vm" >/dev/null && break
+        ;;
+      PROVISIONING) ;;
+      *) log "VM $id ($name) is $state: $(jq -r '.stateReason // ""' <<<"$vm")"; return 1 ;;
+    esac
+    if (( $(now_ms) > deadline )); then
+      log "VM $id ($name) is still $state after 120 s"
+      return 1
+    fi
+    sleep 0.05
+  done
+  status=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$api/vms/$id")
+  if [[ "$status" != 204 ]]; then
+    log "DELETE $api/vms/$id answered $status, not 204"
+    return 1
+  fi
+  jq -r --argjson client "$client_ms" '.timings as $t
+    | ["allocate-slot", "copy-disk", "inject-files", "create-tap", "start-firecracker"] as $steps
+    | [($steps | map($t[.]) | add), $client] + ($steps | map($t[.]))
+    | @tsv' <<<"$vm"
+}
+
+# Runs inside the network namespace: starts Hearth, measures the creates, stops Hearth.
+api_benchmark() {
+  local server_log=$state_dir/quickstart.log results=$state_dir/creates.tsv payara_pid line i
+  log "starting Hearth with quickstart.sh in network namespace $HEARTH_TEST_NETNS (log: $server_log)"
+  src/main/scripts/quickstart.sh >"$server_log" 2>&1 &
+  # quickstart.sh ends with exec java, so this PID becomes Payara Micro's.
+  payara_pid=$!
+  stop_payara() {
+    if kill -0 "$payara_pid" 2>/dev/null; then
+      log "stopping Payara Micro (pid $payara_pid)"
+      kill -TERM "$payara_pid"
+      for _ in $(seq 1 300); do
+        kill -0 "$payara_pid" 2>/dev/null || break
+        sleep 0.1
+      done
+      if kill -0 "$payara_pid" 2>/dev/null; then
+        log "Payara Micro (pid $payara_pid) still runs 30 s after SIGTERM; sending SIGKILL"
+        kill -KILL "$payara_pid" 2>/dev/null || true
+      fi
+    fi
+  }
+  fail() {
+    log "$1; last lines of $server_log:"
+    tail -n 40 "$server_log" >&2 || true
+    stop_payara
+    exit 1
+  }
+
+  # Quickstart builds the WAR again (offline) before Payara Micro starts.
+  for i in $(seq 1 600); do
+    curl -sf "$api/images" >/dev/null && break
+    kill -0 "$payara_pid" 2>/dev/null || fail "quickstart.sh exited before Hearth answered"
+    (( i < 600 )) || fail "Hearth did not answer GET $api/images within 300 s"
+    sleep 0.5
+  done
+  log "Hearth answers on $api"
+
+  : >"$results"
+  log "warm-up create, not counted"
+  line=$(create_and_delete bench-warmup) || fail "warm-up create failed"
+  echo "$line" >"$state_dir/warmup.tsv"
+  for i in $(seq 1 "$creates"); do
+    line=$(create_and_delete "bench-$i") || fail "create $i failed"
+    echo "$line" >>"$results"
+    log "create $i/$creates: server $(cut -f1 <<<"$line") ms, client $(cut -f2 <<<"$line") ms"
+  done
+  stop_payara
+}
+
+if [[ "${1:-}" == --in-namespace ]]; then
+  api_benchmark
+  exit 0
+fi
+if [[ $# -gt 0 ]]; then
+  sed -n '2,10s/^# \{0,1\}//p' "$0" >&2
+  exit 2
+fi
+if [[ $EUID -ne 0 ]]; then
+  echo "benchmark: must run as root (network namespaces, TAP devices and dropping the page cache need it)" >&2
+  exit 1
+fi
+if [[ -e "$state_dir" ]]; then
+  echo "benchmark: $state_dir exists; another benchmark may be running. Remove it if none is." >&2
+  exit 1
+fi
+
+# What quickstart.sh needs, installed here because the namespace has no route to Debian's mirrors.
+# Command, then the Debian package that provides it.
+required=(
+  java:openjdk-17-jdk-headless mvn:maven qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap
+  debugfs:e2fsprogs ip:iproute2 setpriv:util-linux setsid:util-linux jq:jq curl:curl
+  mariadbd:mariadb-server mariadb:mariadb-client
+)
+missing=()
+for entry in "${required[@]}"; do
+  PATH=$PATH:/usr/sbin command -v "${entry%%:*}" >/dev/null || missing+=("${entry#*:}")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  log "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [[ ! -S /run/mysqld/mysqld.sock ]]; then
+  log "starting MariaDB"
+  install -d -o mysql -g mysql /run/mysqld
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  for _ in $(seq 1 60); do
+    [[ -S /run/mysqld/mysqld.sock ]] && break
+    sleep 0.5
+  done
+fi
+export HEARTH_IMAGES_DIR=${HEARTH_IMAGES_DIR:-/var/lib/hearth/images}
+src/main/scripts/build-base-image.sh --output "$HEARTH_IMAGES_DIR"
+
+log "building with mvn package"
+mvn -B -q -DskipTests package
+
+log "disk step benchmark (5 repetitions of each copy)"
+disk_report=$(mktemp)
+hearth_db_existed=$(mariadb -N -e "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = 'hearth'")
+cleanup() {
+  local status=$?
+  rm -f "$disk_report"
+  mariadb -e "DROP DATABASE IF EXISTS $database" || true
+  # quickstart.sh always creates the database 'hearth', even when HEARTH_DB_URL names another one.
+  if [[ "$hearth_db_existed" == 0 && "$(mariadb -N -e "SELECT COUNT(*) FROM information_schema.tables
+        WHERE table_schema = 'hearth'")" == 0 ]]; then
+    mariadb -e "DROP DATABASE IF EXISTS hearth" || true
+  fi
+  rm -rf "$state_dir"
+  exit "$status"
+}
+trap cleanup EXIT
+java -cp "target/classes:target/test-classes:$(cat target/emulator-classpath.txt)" \
+  dev.hearth.bench.DiskStepBenchmark --repetitions 5 | tee "$disk_report"
+
+log "API benchmark: $creates creates in a network namespace"
+mariadb -e "DROP DATABASE IF EXISTS $database; CREATE DATABASE $database CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+mkdir -p "$state_dir"
+export HEARTH_STATE_DIR=$state_dir HEARTH_PORT=$port
+export HEARTH_DB_URL="jdbc:mariadb://localhost/$database?localSocket=/run/mysqld/mysqld.sock&sslMode=disable"
+export HEARTH_BENCH_CREATES=$creates
+src/test/scripts/in-test-netns "$project/src/test/scripts/benchmark.sh" --in-namespace
+
+results=$state_dir/creates.tsv
+if [[ $(wc -l <"$results") -ne $creates ]]; then
+  echo "benchmark: expected $creates results in $results, found $(wc -l <"$results")" >&2
+  exit 1
+fi
+cut -f1 "$results" >"$state_dir/server"
+cut -f2 "$results" >"$state_dir/client"
+read -r server_p50 server_p95 < <(percentiles "$state_dir/server")
+read -r client_p50 client_p95 < <(percentiles "$state_dir/client")
+steps=""
+for column in 3 4 5 6 7; do
+  cut -f"$column" "$results" >"$state_dir/step"
+  steps+=" $(median "$state_dir/step")"
+done
+read -r allocate copy inject tap start <<<"$steps"
+
+cat <<EOF
+
+== Report ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, $(free -h | awk '/^Mem:/ { print $2 }') RAM) ==
+Disk step, 12 GiB sparse image with 1 GiB of data, medians of 5 alternating repetitions:
+$(grep -E '^(median|allocated per copy|page cache)' "$disk_report" | sed 's/^/  /')
+POST to InstanceStart, guest boot excluded, $creates creates one after another (nearest-rank percentiles):
+  server (sum of allocate-slot..start-firecracker timings): p50 $server_p50 ms, p95 $server_p95 ms
+  client (POST sent to first GET showing BOOTING, 50 ms polling): p50 $client_p50 ms, p95 $client_p95 ms
+  step medians: allocate-slot $allocate, copy-disk $copy, inject-files $inject, create-tap $tap, start-firecracker $start (ms)
+  warm-up create (not counted): server $(cut -f1 "$state_dir/warmup.tsv") ms, client $(cut -f2 "$state_dir/warmup.tsv") ms
+EOF
