@@ -282,6 +282,17 @@ class VmLifecycleIT {
     }
 
     @Test
+    void readinessReportsUp() throws Exception {
+        URL health = new URL(base.getProtocol(), base.getHost(), base.getPort(), "/health/ready");
+        java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(health.toURI()).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.body()).contains("\"hearth\"").contains("\"status\":\"UP\"").contains("\"database\":\"true\"");
+    }
+
+    @Test
     void badRequestsGetProblemDetailsAndCreateNothing() {
         HearthApi api = new HearthApi(base);
         int before = api.get("/vms").json().size();
