@@ -25,6 +25,12 @@ fi
 export HEARTH_STATE_DIR=${HEARTH_STATE_DIR:-/var/lib/hearth/state}
 export HEARTH_IMAGES_DIR=${HEARTH_IMAGES_DIR:-/var/lib/hearth/images}
 export HEARTH_DB_URL=${HEARTH_DB_URL:-"jdbc:mariadb://localhost/hearth?localSocket=/run/mysqld/mysqld.sock&sslMode=disable"}
+export HEARTH_DB_USER=${HEARTH_DB_USER:-root}
+database=$(sed -E 's|^jdbc:mariadb://[^/]*/([^?]*).*$|\1|' <<<"$HEARTH_DB_URL")
+if [[ ! "$database" =~ ^[A-Za-z0-9_]{1,64}$ ]]; then
+  echo "quickstart: cannot read a database name from HEARTH_DB_URL '$HEARTH_DB_URL'" >&2
+  exit 2
+fi
 port=${HEARTH_PORT:-8080}
 
 # Command, then the Debian package that provides it.
@@ -52,7 +58,7 @@ if [[ ! -S /run/mysqld/mysqld.sock ]]; then
     sleep 0.5
   done
 fi
-mariadb -e "CREATE DATABASE IF NOT EXISTS hearth CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+mariadb -e "CREATE DATABASE IF NOT EXISTS \`$database\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
 
 src/main/scripts/build-base-image.sh --output "$HEARTH_IMAGES_DIR"
 
@@ -68,8 +74,9 @@ firecracker=${HEARTH_FIRECRACKER_BINARY:-$(command -v firecracker || true)}
 if [[ -n "$firecracker" && -e /dev/kvm ]]; then
   log "using Firecracker at $firecracker"
 else
+  reason=$([[ -z "$firecracker" ]] && echo "no firecracker binary on PATH" || echo "no /dev/kvm")
   firecracker=$project/src/test/scripts/firecracker-emulator
-  log "using the Firecracker emulator ($firecracker): no firecracker binary or no /dev/kvm; guests run in QEMU under TCG"
+  log "using the Firecracker emulator ($firecracker) because there is $reason; guests run in QEMU under TCG"
 fi
 export HEARTH_FIRECRACKER_BINARY=$firecracker
 

@@ -142,16 +142,16 @@ public final class FirecrackerProcess {
                 return;
             }
             LOG.log(Level.INFO, "Firecracker pid {0} still runs {1} ms after SendCtrlAltDel; sending SIGTERM",
-                    new Object[] {pid(), grace.toMillis()});
+                    new Object[] {String.valueOf(pid()), grace.toMillis()});
         } catch (FirecrackerApiException e) {
             LOG.log(Level.INFO, "SendCtrlAltDel to Firecracker pid {0} failed, sending SIGTERM: {1}",
-                    new Object[] {pid(), e.getMessage()});
+                    new Object[] {String.valueOf(pid()), e.getMessage()});
         }
         handle.destroy();
         if (awaitExit(Duration.ofSeconds(3))) {
             return;
         }
-        LOG.log(Level.WARNING, "Firecracker pid {0} ignored SIGTERM; sending SIGKILL", pid());
+        LOG.log(Level.WARNING, "Firecracker pid {0} ignored SIGTERM; sending SIGKILL", String.valueOf(pid()));
         handle.destroyForcibly();
         awaitExit(Duration.ofSeconds(5));
     }

@@ -63,7 +63,7 @@ public class SshConnections {
         client = SshClient.setUpDefaultClient();
         client.setServerKeyVerifier(SshConnections::verifyPinnedKey);
         client.start();
-        LOG.log(Level.INFO, "SSH client started; Hearth's public key is in {0}.pub", config.sshKeyFile());
+        LOG.log(Level.INFO, "SSH client started; Hearth''s public key is in {0}.pub", config.sshKeyFile());
     }
 
     @PreDestroy

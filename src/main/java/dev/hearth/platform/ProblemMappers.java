@@ -46,8 +46,7 @@ public final class ProblemMappers {
             return Problem.of(400, "Invalid request", describe(violation), null);
         }
         if (exception instanceof JsonbException json) {
-            return Problem.of(400, "Invalid JSON", "the request body is not valid JSON for this request: "
-                    + rootMessage(json), null);
+            return Problem.of(400, "Invalid request body", bodyError(rootMessage(json)), null);
         }
         if (exception instanceof WebApplicationException web) {
             if (web.getCause() instanceof JsonbException json) {
@@ -57,7 +56,7 @@ public final class ProblemMappers {
             return Problem.of(status.getStatusCode(), status.getReasonPhrase(), web.getMessage(), null);
         }
         if (exception instanceof ProcessingException processing) {
-            return Problem.of(400, "Invalid request body", rootMessage(processing), null);
+            return Problem.of(400, "Invalid request body", bodyError(rootMessage(processing)), null);
         }
         String incident = UUID.randomUUID().toString();
         LOG.log(Level.SEVERE, "Unexpected error, incident " + incident, exception);
@@ -115,6 +114,19 @@ public final class ProblemMappers {
         public Response toResponse(RuntimeException exception) {
             return problemFor(exception).toResponse();
         }
+    }
+
+    /** Yasson's message for a field the request type lacks, with the field name as group 1. */
+    private static final java.util.regex.Pattern UNKNOWN_FIELD =
+            java.util.regex.Pattern.compile("Json property (\\S+) can not be mapped to a class.*");
+
+    /** Rewrites a JSON binding error as a detail that names the field at fault where it can. */
+    static String bodyError(String message) {
+        java.util.regex.Matcher unknown = UNKNOWN_FIELD.matcher(message);
+        if (unknown.matches()) {
+            return "unknown field '" + unknown.group(1) + "' in the request body; remove it or check its spelling";
+        }
+        return "the request body is not valid JSON for this request: " + message;
     }
 
     static String rootMessage(Throwable exception) {

@@ -244,7 +244,7 @@ final class ProvisioningRun {
         client.putNetworkInterface(new NetworkInterface("eth0", slot.mac(), slot.tapName()));
         client.instanceStart();
         store.update(vmId, row -> row.transition(VmState.BOOTING, null));
-        LOG.log(Level.INFO, "VM {0} is BOOTING: Firecracker pid {1}", new Object[] {vmId, pid});
+        LOG.log(Level.INFO, "VM {0} is BOOTING: Firecracker pid {1}", new Object[] {vmId, String.valueOf(pid)});
     }
 
     private void stopFirecracker() throws IOException {

@@ -176,6 +176,15 @@ public class Vms {
             store.update(id, row -> row.transition(VmState.STOPPING, "delete requested"));
             LOG.log(Level.INFO, "VM {0} is STOPPING (was {1})", new Object[] {id, vm.getState()});
 
+            if (vm.getState() == VmState.PAUSED && vm.getSocketPath() != null) {
+                // A paused guest cannot handle Ctrl-Alt-Del; resumed, it shuts down cleanly and at once.
+                try {
+                    new FirecrackerClient(Path.of(vm.getSocketPath()), config.apiTimeout()).resume();
+                } catch (FirecrackerApiException e) {
+                    LOG.log(Level.INFO, "VM {0}: resume before delete failed, stopping it anyway: {1}",
+                            new Object[] {id, e.getMessage()});
+                }
+            }
             List<String> failures = Teardown.release(vm, config, processes);
             if (!failures.isEmpty()) {
                 String reason = "delete incomplete: " + String.join("; ", failures);

@@ -26,10 +26,11 @@ import java.util.stream.Stream;
  *
  * <p>The base image is a 12 GiB sparse file that contains 1 GiB of non-zero data at four offsets,
  * in a new directory under {@code /var/tmp}. Every file it creates is deleted at the end, also
- * when the run fails or is interrupted. Each copy is timed from the start of the call to its
- * return, which is what Hearth's {@code copy-disk} timing covers. The time to write the copy's
- * dirty pages to disk ({@code fsync}) is measured separately, because Hearth does not wait for it
- * but the disk still has to absorb it. As root, the page cache is dropped before each copy.
+ * when the run fails or is interrupted, but not after SIGKILL. Each copy is timed from the start
+ * of the call to its return. Hearth's {@code copy-disk} timing also covers the reflink probe,
+ * which is timed once here and reported apart. The time to write the copy's dirty pages to disk
+ * ({@code fsync}) is measured separately, because Hearth does not wait for it but the disk still
+ * has to absorb it. As root, the page cache is dropped before each copy.
  *
  * <p>Usage: {@code DiskStepBenchmark [--repetitions N] [--no-drop-caches]} (default 5 repetitions).
  */

@@ -47,6 +47,15 @@ class ProblemMappersTest {
     }
 
     @Test
+    void unknownFieldIsNamed() {
+        Problem problem = ProblemMappers.problemFor(new JsonbException(
+                "Json property vcpu can not be mapped to a class class dev.hearth.vms.CreateVmRequest."));
+
+        assertThat(problem.status()).isEqualTo(400);
+        assertThat(problem.detail()).isEqualTo("unknown field 'vcpu' in the request body; remove it or check its spelling");
+    }
+
+    @Test
     void unexpectedErrorsAre500WithoutInternals() {
         Problem problem = ProblemMappers.problemFor(new IllegalStateException("secret internal detail"));
 

@@ -268,6 +268,8 @@ class VmLifecycleIT {
         assertThat(resumed.json().get("state").asText()).isEqualTo("RUNNING");
         assertThat(sshPortAnswers(address)).as("sshd answers after resume").isTrue();
 
+        // A VM can be deleted while paused.
+        assertThat(api.post("/vms/" + id + "/pause", null).status()).isEqualTo(200);
         JsonNode vm = api.get("/vms/" + id).json();
         assertThat(api.delete("/vms/" + id).status()).isEqualTo(204);
         assertLeftNothing(id, vm.get("tapName").asText(), vm.get("firecrackerPid").asLong());
@@ -304,14 +306,14 @@ class VmLifecycleIT {
                 {"POST", "/vms", "{\"name\":\"Bad Name!\"}", "400", "name: must match"},
                 {"POST", "/vms", "{\"image\":\"no-such-image\"}", "400", "unknown image 'no-such-image'"},
                 {"POST", "/vms", "{\"image\":\"../etc\"}", "400", "image"},
-                {"POST", "/vms", "{\"bogus\":1}", "400", "bogus"},
+                {"POST", "/vms", "{\"bogus\":1}", "400", "unknown field 'bogus'"},
                 {"POST", "/vms", "{", "400", ""},
                 {"GET", "/vms/not-a-vm-id", null, "404", "no VM with id not-a-vm-id"},
                 {"GET", "/vms/0b7c2d1e-aaaa-bbbb-cccc-0123456789ab", null, "404", "no VM with id"},
                 {"DELETE", "/vms/0b7c2d1e-aaaa-bbbb-cccc-0123456789ab", null, "404", "no VM with id"},
                 {"POST", "/vms/0b7c2d1e-aaaa-bbbb-cccc-0123456789ab/pause", null, "404", "no VM with id"},
                 {"GET", "/vms?state=SLEEPING", null, "400", "unknown state 'SLEEPING'"},
-                {"GET", "/vms/0b7c2d1e-aaaa-bbbb-cccc-0123456789ab/wait?timeoutSeconds=0", null, "400", "must be at least 1"},
+                {"GET", "/vms/0b7c2d1e-aaaa-bbbb-cccc-0123456789ab/wait?timeoutSeconds=0", null, "400", "timeoutSeconds: must be at least 1"},
         };
         for (String[] request : cases) {
             Reply reply = api.send(request[0], request[1], request[2] == null ? null : "application/json", request[2]);
