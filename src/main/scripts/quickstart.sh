@@ -17,11 +17,6 @@ cd "$project"
 
 log() { printf '%s quickstart: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
-if [[ $EUID -ne 0 ]]; then
-  echo "quickstart: must run as root (TAP devices, debootstrap and Firecracker need it)" >&2
-  exit 1
-fi
-
 export HEARTH_STATE_DIR=${HEARTH_STATE_DIR:-/var/lib/hearth/state}
 export HEARTH_IMAGES_DIR=${HEARTH_IMAGES_DIR:-/var/lib/hearth/images}
 export HEARTH_DB_URL=${HEARTH_DB_URL:-"jdbc:mariadb://localhost/hearth?localSocket=/run/mysqld/mysqld.sock&sslMode=disable"}
@@ -33,34 +28,7 @@ if [[ ! "$database" =~ ^[A-Za-z0-9_]{1,64}$ ]]; then
 fi
 port=${HEARTH_PORT:-8080}
 
-# Command, then the Debian package that provides it.
-required=(
-  java:openjdk-17-jdk-headless mvn:maven qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap
-  debugfs:e2fsprogs ip:iproute2 setpriv:util-linux setsid:util-linux jq:jq curl:curl
-  mariadbd:mariadb-server mariadb:mariadb-client
-)
-missing=()
-for entry in "${required[@]}"; do
-  PATH=$PATH:/usr/sbin command -v "${entry%%:*}" >/dev/null || missing+=("${entry#*:}")
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-  log "installing ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-
-if [[ ! -S /run/mysqld/mysqld.sock ]]; then
-  log "starting MariaDB"
-  install -d -o mysql -g mysql /run/mysqld
-  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
-  for _ in $(seq 1 60); do
-    [[ -S /run/mysqld/mysqld.sock ]] && break
-    sleep 0.5
-  done
-fi
-mariadb -e "CREATE DATABASE IF NOT EXISTS \`$database\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-
-src/main/scripts/build-base-image.sh --output "$HEARTH_IMAGES_DIR"
+src/main/scripts/prepare-host.sh --database "$database"
 
 maven_options=(-B -q -DskipTests)
 if [[ -z "$(ip route show default 2>/dev/null)" ]]; then

@@ -142,50 +142,19 @@ if [[ -e "$state_dir" ]]; then
   exit 1
 fi
 
-# What quickstart.sh needs, installed here because the namespace has no route to Debian's mirrors.
-# Command, then the Debian package that provides it.
-required=(
-  java:openjdk-17-jdk-headless mvn:maven qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap
-  debugfs:e2fsprogs ip:iproute2 setpriv:util-linux setsid:util-linux jq:jq curl:curl
-  mariadbd:mariadb-server mariadb:mariadb-client
-)
-missing=()
-for entry in "${required[@]}"; do
-  PATH=$PATH:/usr/sbin command -v "${entry%%:*}" >/dev/null || missing+=("${entry#*:}")
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-  log "installing ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-if [[ ! -S /run/mysqld/mysqld.sock ]]; then
-  log "starting MariaDB"
-  install -d -o mysql -g mysql /run/mysqld
-  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
-  for _ in $(seq 1 60); do
-    [[ -S /run/mysqld/mysqld.sock ]] && break
-    sleep 0.5
-  done
-fi
+# Everything quickstart.sh needs is installed here, because the namespace has no route to Debian's mirrors.
 export HEARTH_IMAGES_DIR=${HEARTH_IMAGES_DIR:-/var/lib/hearth/images}
-src/main/scripts/build-base-image.sh --output "$HEARTH_IMAGES_DIR"
+src/main/scripts/prepare-host.sh
 
 log "building with mvn package"
-# The pom sets Surefire's skipTests from skipUnitTests, which overrides -DskipTests.
-mvn -B -q -DskipTests -DskipUnitTests=true package >&2
+mvn -B -q -DskipTests package >&2
 
 log "disk step benchmark (5 repetitions of each copy)"
 disk_report=$(mktemp)
-hearth_db_existed=$(mariadb -N -e "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = 'hearth'")
 cleanup() {
   local status=$?
   rm -f "$disk_report"
   mariadb -e "DROP DATABASE IF EXISTS $database" || true
-  # quickstart.sh always creates the database 'hearth', even when HEARTH_DB_URL names another one.
-  if [[ "$hearth_db_existed" == 0 && "$(mariadb -N -e "SELECT COUNT(*) FROM information_schema.tables
-        WHERE table_schema = 'hearth'")" == 0 ]]; then
-    mariadb -e "DROP DATABASE IF EXISTS hearth" || true
-  fi
   rm -rf "$state_dir"
   exit "$status"
 }
