@@ -11,7 +11,6 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.SocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -25,16 +24,14 @@ import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.apache.sshd.client.SshClient;
-import org.apache.sshd.client.session.ClientSession;
-import org.apache.sshd.common.AttributeRepository;
 import org.apache.sshd.common.NamedResource;
-import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.util.security.SecurityUtils;
 
 /**
  * Owns Hearth's one SSH client, started in {@code @PostConstruct} and stopped in
- * {@code @PreDestroy}, and Hearth's SSH key pair, created on first start. Every connection
- * checks the server's host key against the key pinned for that VM, and no other.
+ * {@code @PreDestroy}, the pool of one session per VM ({@link SessionPool}), and Hearth's SSH
+ * key pair, created on first start. Every connection checks the server's host key against the
+ * key pinned for that VM, and no other.
  */
 @Singleton
 @Startup
@@ -45,13 +42,15 @@ public class SshConnections {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
     private static final Duration AUTH_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration RETRY_PAUSE = Duration.ofMillis(500);
-    static final AttributeRepository.AttributeKey<PublicKey> PINNED_HOST_KEY = new AttributeRepository.AttributeKey<>();
+    /** How long a caller waits for one of a session's channels before giving up. */
+    private static final Duration CHANNEL_QUEUE_TIMEOUT = Duration.ofSeconds(60);
 
     @Inject
     HearthConfig config;
 
     private SshClient client;
     private KeyPair identity;
+    private SessionPool pool;
 
     @PostConstruct
     void start() {
@@ -61,13 +60,17 @@ public class SshConnections {
             throw new IllegalStateException("cannot load or create Hearth's SSH key " + config.sshKeyFile(), e);
         }
         client = SshClient.setUpDefaultClient();
-        client.setServerKeyVerifier(SshConnections::verifyPinnedKey);
+        pool = new SessionPool(client, identity, config.sshUser(), 22, CONNECT_TIMEOUT, AUTH_TIMEOUT);
         client.start();
         LOG.log(Level.INFO, "SSH client started; Hearth''s public key is in {0}.pub", config.sshKeyFile());
     }
 
     @PreDestroy
     void stop() {
+        if (pool != null) {
+            LOG.log(Level.INFO, "Closing {0} pooled SSH sessions", pool.size());
+            pool.close();
+        }
         if (client != null) {
             client.stop();
             LOG.info("SSH client stopped");
@@ -80,9 +83,22 @@ public class SshConnections {
     }
 
     /**
+     * Returns the VM's pooled session with one channel reserved, connecting when needed; the
+     * caller closes the lease when its channel is done.
+     */
+    public SessionPool.Lease lease(String vmId, String host, PublicKey hostKey) throws IOException, InterruptedException {
+        return pool.acquire(new SessionPool.Target(vmId, host, hostKey), CHANNEL_QUEUE_TIMEOUT);
+    }
+
+    /** Closes and forgets the VM's session, as a delete does before it stops the VM. */
+    public void evict(String vmId) {
+        pool.evict(vmId);
+    }
+
+    /**
      * Waits until the guest at {@code host} accepts an SSH login with Hearth's key and presents
-     * exactly {@code hostKey}. Retries until {@code timeout}, and stops early when
-     * {@code keepWaiting} turns false (for example when the VM's process has died).
+     * exactly {@code hostKey}, and keeps that session in the pool. Retries until {@code timeout},
+     * and stops early when {@code keepWaiting} turns false (for example when the VM's process has died).
      *
      * @throws IOException naming the VM, the host and the last connection error
      */
@@ -94,7 +110,7 @@ public class SshConnections {
             if (!keepWaiting.getAsBoolean()) {
                 throw new IOException("stopped waiting for SSH on VM " + vmId + " at " + host);
             }
-            try (ClientSession session = connect(host, hostKey)) {
+            try (SessionPool.Lease lease = lease(vmId, host, hostKey)) {
                 return;
             } catch (IOException e) {
                 last = e;
@@ -103,35 +119,6 @@ public class SshConnections {
         }
         throw new IOException("no SSH login to VM " + vmId + " at " + host + " within " + timeout.toSeconds()
                 + " s; last error: " + (last == null ? "none" : last.getMessage()), last);
-    }
-
-    /**
-     * Accepts the server's key only if it equals the key pinned for the connection. The pin
-     * travels with the connection request, so it is in place before the key exchange starts.
-     */
-    static boolean verifyPinnedKey(ClientSession session, SocketAddress remote, PublicKey serverKey) {
-        AttributeRepository context = session.getConnectionContext();
-        PublicKey pinned = context == null ? null : context.getAttribute(PINNED_HOST_KEY);
-        boolean matches = pinned != null && KeyUtils.compareKeys(pinned, serverKey);
-        if (!matches) {
-            LOG.log(Level.WARNING, "Rejected SSH host key {0} from {1}: it is not the key pinned for this VM",
-                    new Object[] {KeyUtils.getFingerPrint(serverKey), remote});
-        }
-        return matches;
-    }
-
-    private ClientSession connect(String host, PublicKey hostKey) throws IOException {
-        ClientSession session = client.connect(config.sshUser(), host, 22,
-                        AttributeRepository.ofKeyValuePair(PINNED_HOST_KEY, hostKey))
-                .verify(CONNECT_TIMEOUT).getSession();
-        try {
-            session.addPublicKeyIdentity(identity);
-            session.auth().verify(AUTH_TIMEOUT);
-            return session;
-        } catch (IOException | RuntimeException e) {
-            session.close(true);
-            throw e;
-        }
     }
 
     static KeyPair loadOrCreateIdentity(Path file) throws IOException, GeneralSecurityException {

@@ -87,6 +87,30 @@ public class HearthConfig {
     @ConfigProperty(name = "hearth.disk.min-free-mib", defaultValue = "1024")
     long minFreeMib;
 
+    @Inject
+    @ConfigProperty(name = "hearth.commands.default-timeout-seconds", defaultValue = "60")
+    int commandDefaultTimeoutSeconds;
+
+    @Inject
+    @ConfigProperty(name = "hearth.commands.max-timeout-seconds", defaultValue = "3600")
+    int commandMaxTimeoutSeconds;
+
+    @Inject
+    @ConfigProperty(name = "hearth.commands.output-cap-bytes", defaultValue = "1048576")
+    int commandOutputCapBytes;
+
+    public Duration commandDefaultTimeout() {
+        return Duration.ofSeconds(commandDefaultTimeoutSeconds);
+    }
+
+    public Duration commandMaxTimeout() {
+        return Duration.ofSeconds(commandMaxTimeoutSeconds);
+    }
+
+    public int commandOutputCapBytes() {
+        return commandOutputCapBytes;
+    }
+
     public Path stateDir() {
         return Path.of(stateDir);
     }

@@ -3,6 +3,7 @@ package dev.hearth.vms;
 import dev.hearth.disks.BaseImages;
 import dev.hearth.firecracker.FirecrackerApiException;
 import dev.hearth.firecracker.FirecrackerClient;
+import dev.hearth.guest.SshConnections;
 import dev.hearth.platform.HearthConfig;
 import dev.hearth.platform.HearthException;
 import jakarta.ejb.EJB;
@@ -53,6 +54,9 @@ public class Vms {
 
     @Inject
     FirecrackerProcesses processes;
+
+    @EJB
+    SshConnections ssh;
 
     /** Stores the VM in state {@code PROVISIONING} and starts provisioning it in the background. */
     public VmView create(CreateVmRequest request) {
@@ -175,6 +179,8 @@ public class Vms {
             MicroVm vm = find(id);
             store.update(id, row -> row.transition(VmState.STOPPING, "delete requested"));
             LOG.log(Level.INFO, "VM {0} is STOPPING (was {1})", new Object[] {id, vm.getState()});
+            // First the SSH session: a later VM on this address must never be served by it.
+            ssh.evict(id);
 
             if (vm.getState() == VmState.PAUSED && vm.getSocketPath() != null) {
                 // A paused guest cannot handle Ctrl-Alt-Del; resumed, it shuts down cleanly and at once.

@@ -1,0 +1,10 @@
+package dev.hearth.guest;
+
+/**
+ * The outcome of a command. {@code exitCode} is null when the command was killed at its time-out
+ * ({@code timedOut}); {@code stdoutTruncated} and {@code stderrTruncated} say that output past
+ * the configured cap was dropped.
+ */
+public record CommandResult(Integer exitCode, String stdout, String stderr, boolean stdoutTruncated,
+                            boolean stderrTruncated, boolean timedOut, long durationMs) {
+}

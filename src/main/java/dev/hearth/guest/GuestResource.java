@@ -1,0 +1,80 @@
+package dev.hearth.guest;
+
+import jakarta.ejb.EJB;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Map;
+
+/** {@code /api/v1/vms/{id}/commands}, {@code /files} and {@code /directories}: the inside of a running VM. */
+@Path("vms/{id}")
+public class GuestResource {
+
+    /** The body of {@code POST /vms/{id}/directories}. */
+    public record DirectoryRequest(@NotNull(message = "is required") String path, Boolean parents) {
+    }
+
+    @EJB
+    GuestAccess guest;
+
+    @POST
+    @Path("commands")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public CommandResult run(@PathParam("id") String id, @NotNull(message = "is required") @Valid CommandRequest request) {
+        return guest.run(id, request);
+    }
+
+    @PUT
+    @Path("files")
+    @Consumes(MediaType.WILDCARD)
+    public Response writeFile(@PathParam("id") String id, @QueryParam("path") String path, @QueryParam("mode") String mode,
+                              InputStream content) {
+        guest.writeFile(id, path, mode, content);
+        return Response.noContent().build();
+    }
+
+    @GET
+    @Path("files")
+    @Produces(MediaType.APPLICATION_OCTET_STREAM)
+    public Response readFile(@PathParam("id") String id, @QueryParam("path") String path) {
+        return Response.ok(guest.readFile(id, path), MediaType.APPLICATION_OCTET_STREAM_TYPE).build();
+    }
+
+    @DELETE
+    @Path("files")
+    public Response deleteFile(@PathParam("id") String id, @QueryParam("path") String path,
+                               @QueryParam("recursive") @DefaultValue("false") boolean recursive) {
+        guest.deleteFile(id, path, recursive);
+        return Response.noContent().build();
+    }
+
+    @POST
+    @Path("directories")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response makeDirectory(@PathParam("id") String id, @NotNull(message = "is required") @Valid DirectoryRequest request) {
+        boolean created = guest.makeDirectory(id, request.path(), Boolean.TRUE.equals(request.parents()));
+        return Response.status(created ? 201 : 200).entity(Map.of("path", request.path(), "created", created)).build();
+    }
+
+    @GET
+    @Path("directories")
+    @Produces(MediaType.APPLICATION_JSON)
+    public List<GuestFiles.Entry> listDirectory(@PathParam("id") String id, @QueryParam("path") String path) {
+        return guest.listDirectory(id, path);
+    }
+}
