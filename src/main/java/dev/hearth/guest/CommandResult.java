@@ -1,7 +1,7 @@
 package dev.hearth.guest;
 
 /**
- * The outcome of a command. {@code exitCode} is null when the command was killed at its time-out
+ * The outcome of a command. {@code exitCode} is null, and left out of the JSON, when the command was killed at its time-out
  * ({@code timedOut}); {@code stdoutTruncated} and {@code stderrTruncated} say that output past
  * the configured cap was dropped.
  */

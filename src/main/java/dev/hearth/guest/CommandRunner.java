@@ -28,6 +28,8 @@ public final class CommandRunner {
     /** After the shell exits, how long to wait for its last output before closing the channel. */
     private static final Duration OUTPUT_DRAIN = Duration.ofMillis(500);
 
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+
     private final int outputCap;
 
     /** @param outputCap bytes kept per stream; the rest is counted as truncated */
@@ -60,7 +62,8 @@ public final class CommandRunner {
         CappedOutput out = new CappedOutput(outputCap);
         CappedOutput err = new CappedOutput(outputCap);
         long started = System.nanoTime();
-        try (ChannelExec channel = session.createExecChannel(remote)) {
+        ChannelExec channel = session.createExecChannel(remote);
+        try {
             channel.setIn(new ByteArrayInputStream(stdin == null ? new byte[0] : stdin.getBytes(StandardCharsets.UTF_8)));
             channel.setOut(out);
             channel.setErr(err);
@@ -79,6 +82,10 @@ public final class CommandRunner {
                     || ((exit == TIMED_OUT || exit == KILLED) && durationMs >= timeout.toMillis());
             return new CommandResult(timedOut ? null : exit, out.text(), err.text(), out.truncated(), err.truncated(),
                     timedOut, durationMs);
+        } finally {
+            // Wait until the server has closed the channel too: sshd counts a half-closed channel
+            // against MaxSessions, and the caller's lease frees the slot for the next channel.
+            channel.close(false).await(CLOSE_TIMEOUT);
         }
     }
 }

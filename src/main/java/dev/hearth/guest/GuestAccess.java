@@ -14,7 +14,6 @@ import jakarta.ws.rs.core.StreamingOutput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
-import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.common.SftpConstants;
 import org.apache.sshd.sftp.common.SftpException;
 import java.security.GeneralSecurityException;
@@ -71,8 +70,8 @@ public class GuestAccess {
     public void writeFile(String vmId, String path, String mode, InputStream content) {
         String file = GuestPaths.normalize("path", path);
         Integer permissions = parseMode(mode);
-        try (SessionPool.Lease lease = lease(vmId); SftpClient sftp = GuestFiles.open(lease.session())) {
-            GuestFiles.write(sftp, vmId, file, content, permissions);
+        try (SessionPool.Lease lease = lease(vmId); GuestFiles.Channel channel = GuestFiles.open(lease.session())) {
+            GuestFiles.write(channel.sftp(), vmId, file, content, permissions);
         } catch (IOException e) {
             throw fileFailure(vmId, "writing " + file, e);
         }
@@ -82,18 +81,18 @@ public class GuestAccess {
     public StreamingOutput readFile(String vmId, String path) {
         String file = GuestPaths.normalize("path", path);
         SessionPool.Lease lease = lease(vmId);
-        SftpClient sftp = null;
+        GuestFiles.Channel channel = null;
         try {
-            sftp = GuestFiles.open(lease.session());
-            InputStream in = GuestFiles.read(sftp, vmId, file);
-            SftpClient channel = sftp;
+            channel = GuestFiles.open(lease.session());
+            InputStream in = GuestFiles.read(channel.sftp(), vmId, file);
+            GuestFiles.Channel open = channel;
             return out -> {
-                try (lease; channel; in) {
+                try (lease; open; in) {
                     in.transferTo(out);
                 }
             };
         } catch (IOException | RuntimeException e) {
-            closeQuietly(sftp);
+            closeQuietly(channel);
             lease.close();
             if (e instanceof IOException io) {
                 throw fileFailure(vmId, "reading " + file, io);
@@ -104,8 +103,8 @@ public class GuestAccess {
 
     public void deleteFile(String vmId, String path, boolean recursive) {
         String file = GuestPaths.normalize("path", path);
-        try (SessionPool.Lease lease = lease(vmId); SftpClient sftp = GuestFiles.open(lease.session())) {
-            GuestFiles.delete(sftp, vmId, file, recursive);
+        try (SessionPool.Lease lease = lease(vmId); GuestFiles.Channel channel = GuestFiles.open(lease.session())) {
+            GuestFiles.delete(channel.sftp(), vmId, file, recursive);
         } catch (IOException e) {
             throw fileFailure(vmId, "deleting " + file, e);
         }
@@ -114,8 +113,8 @@ public class GuestAccess {
     /** Returns true when the directory was created, false when it already existed. */
     public boolean makeDirectory(String vmId, String path, boolean parents) {
         String directory = GuestPaths.normalize("path", path);
-        try (SessionPool.Lease lease = lease(vmId); SftpClient sftp = GuestFiles.open(lease.session())) {
-            return GuestFiles.makeDirectory(sftp, vmId, directory, parents);
+        try (SessionPool.Lease lease = lease(vmId); GuestFiles.Channel channel = GuestFiles.open(lease.session())) {
+            return GuestFiles.makeDirectory(channel.sftp(), vmId, directory, parents);
         } catch (IOException e) {
             throw fileFailure(vmId, "creating directory " + directory, e);
         }
@@ -123,8 +122,8 @@ public class GuestAccess {
 
     public List<GuestFiles.Entry> listDirectory(String vmId, String path) {
         String directory = GuestPaths.normalize("path", path);
-        try (SessionPool.Lease lease = lease(vmId); SftpClient sftp = GuestFiles.open(lease.session())) {
-            return GuestFiles.list(sftp, vmId, directory);
+        try (SessionPool.Lease lease = lease(vmId); GuestFiles.Channel channel = GuestFiles.open(lease.session())) {
+            return GuestFiles.list(channel.sftp(), vmId, directory);
         } catch (IOException e) {
             throw fileFailure(vmId, "listing " + directory, e);
         }
@@ -148,10 +147,10 @@ public class GuestAccess {
         return sshFailure(vmId, action, e);
     }
 
-    private static void closeQuietly(SftpClient sftp) {
-        if (sftp != null) {
+    private static void closeQuietly(GuestFiles.Channel channel) {
+        if (channel != null) {
             try {
-                sftp.close();
+                channel.close();
             } catch (IOException e) {
                 LOG.log(Level.FINE, "Closing an SFTP channel failed", e);
             }

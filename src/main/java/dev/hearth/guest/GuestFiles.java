@@ -24,12 +24,25 @@ public final class GuestFiles {
     }
 
     private static final int BUFFER_BYTES = 64 * 1024;
+    private static final java.time.Duration CLOSE_TIMEOUT = java.time.Duration.ofSeconds(5);
 
     private GuestFiles() {
     }
 
-    static SftpClient open(ClientSession session) throws IOException {
-        return SftpClientFactory.instance().createSftpClient(session);
+    /**
+     * An SFTP channel whose close waits until the server has closed it too, because sshd counts a
+     * half-closed channel against its MaxSessions.
+     */
+    record Channel(SftpClient sftp) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            sftp.getClientChannel().close(false).await(CLOSE_TIMEOUT);
+            sftp.close();
+        }
+    }
+
+    static Channel open(ClientSession session) throws IOException {
+        return new Channel(SftpClientFactory.instance().createSftpClient(session));
     }
 
     /**

@@ -20,7 +20,9 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code /api/v1/vms/{id}/commands}, {@code /files} and {@code /directories}: the inside of a running VM. */
-@Path("vms/{id}")
+// The same root path as VmsResource: a root of "vms/{id}" would win the match for every
+// /vms/{id}/... request and hide VmsResource's own sub-resources.
+@Path("vms")
 public class GuestResource {
 
     /** The body of {@code POST /vms/{id}/directories}. */
@@ -31,7 +33,7 @@ public class GuestResource {
     GuestAccess guest;
 
     @POST
-    @Path("commands")
+    @Path("{id}/commands")
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     public CommandResult run(@PathParam("id") String id, @NotNull(message = "is required") @Valid CommandRequest request) {
@@ -39,7 +41,7 @@ public class GuestResource {
     }
 
     @PUT
-    @Path("files")
+    @Path("{id}/files")
     @Consumes(MediaType.WILDCARD)
     public Response writeFile(@PathParam("id") String id, @QueryParam("path") String path, @QueryParam("mode") String mode,
                               InputStream content) {
@@ -48,14 +50,14 @@ public class GuestResource {
     }
 
     @GET
-    @Path("files")
+    @Path("{id}/files")
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
     public Response readFile(@PathParam("id") String id, @QueryParam("path") String path) {
         return Response.ok(guest.readFile(id, path), MediaType.APPLICATION_OCTET_STREAM_TYPE).build();
     }
 
     @DELETE
-    @Path("files")
+    @Path("{id}/files")
     public Response deleteFile(@PathParam("id") String id, @QueryParam("path") String path,
                                @QueryParam("recursive") @DefaultValue("false") boolean recursive) {
         guest.deleteFile(id, path, recursive);
@@ -63,7 +65,7 @@ public class GuestResource {
     }
 
     @POST
-    @Path("directories")
+    @Path("{id}/directories")
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     public Response makeDirectory(@PathParam("id") String id, @NotNull(message = "is required") @Valid DirectoryRequest request) {
@@ -72,7 +74,7 @@ public class GuestResource {
     }
 
     @GET
-    @Path("directories")
+    @Path("{id}/directories")
     @Produces(MediaType.APPLICATION_JSON)
     public List<GuestFiles.Entry> listDirectory(@PathParam("id") String id, @QueryParam("path") String path) {
         return guest.listDirectory(id, path);
