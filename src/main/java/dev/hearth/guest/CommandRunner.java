@@ -56,11 +56,23 @@ public final class CommandRunner {
         return line.toString();
     }
 
+    /** Receives output as it arrives: the stream ({@code stdout} or {@code stderr}) and the text. */
+    @FunctionalInterface
+    public interface OutputListener {
+        void output(String stream, String text);
+    }
+
     public CommandResult run(ClientSession session, String command, Map<String, String> env, String workingDirectory,
                              String stdin, Duration timeout) throws IOException {
+        return run(session, command, env, workingDirectory, stdin, timeout, null);
+    }
+
+    /** Runs the command; {@code listener}, when given, receives the output as it arrives, up to the cap. */
+    public CommandResult run(ClientSession session, String command, Map<String, String> env, String workingDirectory,
+                             String stdin, Duration timeout, OutputListener listener) throws IOException {
         String remote = remoteCommand(command, env, workingDirectory, Math.max(1, timeout.toSeconds()));
-        CappedOutput out = new CappedOutput(outputCap);
-        CappedOutput err = new CappedOutput(outputCap);
+        CappedOutput out = new CappedOutput(outputCap, listener == null ? null : text -> listener.output("stdout", text));
+        CappedOutput err = new CappedOutput(outputCap, listener == null ? null : text -> listener.output("stderr", text));
         long started = System.nanoTime();
         ChannelExec channel = session.createExecChannel(remote);
         try {

@@ -42,6 +42,11 @@ public class GuestAccess {
     HearthConfig config;
 
     public CommandResult run(String vmId, CommandRequest request) {
+        return run(vmId, request, null);
+    }
+
+    /** Runs a command; {@code listener}, when given, receives its output as it arrives. */
+    public CommandResult run(String vmId, CommandRequest request, CommandRunner.OutputListener listener) {
         Duration timeout = request.timeoutSeconds() == null ? config.commandDefaultTimeout()
                 : Duration.ofSeconds(request.timeoutSeconds());
         if (timeout.compareTo(config.commandMaxTimeout()) > 0) {
@@ -61,7 +66,7 @@ public class GuestAccess {
         }
         try (SessionPool.Lease lease = lease(vmId)) {
             return new CommandRunner(config.commandOutputCapBytes()).run(lease.session(), request.command(), request.env(),
-                    request.workingDirectory(), request.stdin(), timeout);
+                    request.workingDirectory(), request.stdin(), timeout, listener);
         } catch (IOException e) {
             throw sshFailure(vmId, "running a command", e);
         }

@@ -13,8 +13,11 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.sse.Sse;
+import jakarta.ws.rs.sse.SseEventSink;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +41,32 @@ public class GuestResource {
     @Produces(MediaType.APPLICATION_JSON)
     public CommandResult run(@PathParam("id") String id, @NotNull(message = "is required") @Valid CommandRequest request) {
         return guest.run(id, request);
+    }
+
+    /**
+     * The same command with {@code Accept: text/event-stream}: {@code stdout} and {@code stderr}
+     * events carry the output as it arrives, then one {@code exit} event carries the outcome as
+     * JSON without the output.
+     */
+    @POST
+    @Path("{id}/commands")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    public void stream(@PathParam("id") String id, @NotNull(message = "is required") @Valid CommandRequest request,
+                       @Context SseEventSink sink, @Context Sse sse) {
+        try (sink) {
+            CommandResult result = guest.run(id, request,
+                    (stream, text) -> sink.send(sse.newEventBuilder().name(stream).data(text).build()));
+            CommandExit exit = new CommandExit(result.exitCode(), result.timedOut(), result.durationMs(),
+                    result.stdoutTruncated(), result.stderrTruncated());
+            sink.send(sse.newEventBuilder().name("exit").mediaType(MediaType.APPLICATION_JSON_TYPE)
+                    .data(CommandExit.class, exit).build()).toCompletableFuture().join();
+        }
+    }
+
+    /** The {@code exit} event of a streamed command. */
+    public record CommandExit(Integer exitCode, boolean timedOut, long durationMs, boolean stdoutTruncated,
+                              boolean stderrTruncated) {
     }
 
     @PUT

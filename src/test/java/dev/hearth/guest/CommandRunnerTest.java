@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.apache.sshd.client.SshClient;
 import org.junit.jupiter.api.AfterEach;
@@ -60,6 +61,16 @@ class CommandRunnerTest {
 
         assertThat(result.exitCode()).isZero();
         assertThat(result.stdout()).isEqualTo(tricky + "|" + directory + "\n");
+    }
+
+    @Test
+    void listenerReceivesOutputAsItArrives() throws Exception {
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CommandResult result = new CommandRunner(1024).run(lease.session(), "echo one; sleep 1; echo two >&2",
+                null, null, null, Duration.ofSeconds(10), (stream, text) -> events.add(stream + ":" + text));
+
+        assertThat(result.exitCode()).isZero();
+        assertThat(events).containsExactly("stdout:one\n", "stderr:two\n");
     }
 
     @Test

@@ -156,6 +156,20 @@ class GuestAccessIT {
         Reply withStdin = command(api, id, "{\"command\":\"wc -c\",\"stdin\":\"12345\",\"workingDirectory\":\"/tmp/../var\"}");
         assertThat(withStdin.json().get("stdout").asText().trim()).isEqualTo("5");
 
+        HttpResponse<String> streamed = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create(base.toString().replaceAll("/$", "") + "/api/v1/vms/" + id + "/commands"))
+                .header("Content-Type", "application/json").header("Accept", "text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"command\":\"echo one; sleep 1; echo two >&2; exit 4\"}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(streamed.statusCode()).as(streamed.body()).isEqualTo(200);
+        assertThat(streamed.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("text/event-stream"));
+        String events = streamed.body();
+        assertThat(events).contains("event: stdout\ndata: one\n");
+        assertThat(events).contains("event: stderr\ndata: two\n");
+        assertThat(events).contains("event: exit\n");
+        assertThat(events).contains("\"exitCode\":4");
+        assertThat(events.indexOf("event: stdout")).isLessThan(events.indexOf("event: exit"));
+
         ExecutorService callers = Executors.newFixedThreadPool(30);
         List<Future<Reply>> replies = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
