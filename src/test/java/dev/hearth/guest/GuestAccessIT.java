@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hearth.lab.GuestImage;
 import dev.hearth.lab.HearthApi;
 import dev.hearth.lab.HearthApi.Reply;
+import dev.hearth.lab.ServerHeap;
 import dev.hearth.lab.TestNetwork;
 import java.io.File;
 import java.io.InputStream;
@@ -207,13 +208,34 @@ class GuestAccessIT {
         }
         URI files = URI.create(base.toString().replaceAll("/$", "") + "/api/v1/vms/" + id + "/files?path=/root/big/upload.bin");
         HttpClient http = HttpClient.newHttpClient();
-        HttpResponse<String> put = http.send(HttpRequest.newBuilder(files).header("Content-Type", "application/octet-stream")
+        ServerHeap heap = ServerHeap.ofPayaraWith("HEARTH_DB_URL=" + System.getenv().getOrDefault("HEARTH_DB_URL", "hearth_it"));
+        // A small round trip first, so that classes and pools that SFTP needs once are in the baseline.
+        assertThat(api.send("PUT", "/vms/" + id + "/files?path=/root/warm-up", "application/octet-stream", "warm").status())
+                .isEqualTo(204);
+        assertThat(api.get("/vms/" + id + "/files?path=/root/warm-up").body()).isEqualTo("warm");
+        long baseline = heap.usedAfterFullGc();
+
+        // The server's heap is sampled after full GCs while each transfer runs: streaming keeps
+        // it near the baseline, while holding the file would add its 50 MiB.
+        long peak = baseline;
+        var upload50 = http.sendAsync(HttpRequest.newBuilder(files).header("Content-Type", "application/octet-stream")
                 .PUT(HttpRequest.BodyPublishers.ofFile(upload)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(put.statusCode()).as(put.body()).isEqualTo(204);
+        while (!upload50.isDone()) {
+            peak = Math.max(peak, heap.usedAfterFullGc());
+        }
+        long uploadPeak = peak;
+        assertThat(upload50.get().statusCode()).as(upload50.get().body()).isEqualTo(204);
         Path download = directory.resolve("download.bin");
-        HttpResponse<Path> get = http.send(HttpRequest.newBuilder(files).GET().build(), HttpResponse.BodyHandlers.ofFile(download));
-        assertThat(get.statusCode()).isEqualTo(200);
+        var download50 = http.sendAsync(HttpRequest.newBuilder(files).GET().build(), HttpResponse.BodyHandlers.ofFile(download));
+        while (!download50.isDone()) {
+            peak = Math.max(peak, heap.usedAfterFullGc());
+        }
+        assertThat(download50.get().statusCode()).isEqualTo(200);
         assertThat(sha256(download)).isEqualTo(sha256(upload));
+        System.out.printf("GuestAccessIT: server heap after full GC %d KiB before, at most %d KiB during the upload"
+                + " and %d KiB during both transfers%n", baseline / 1024, uploadPeak / 1024, peak / 1024);
+        // Holding the file would add at least its 50 MiB; buffers in flight stayed near 20 MiB here.
+        assertThat(peak - baseline).as("server heap growth during 50 MiB transfers, in bytes").isLessThan(32L * 1024 * 1024);
         Reply inGuest = command(api, id, "{\"command\":\"sha256sum /root/big/upload.bin | cut -d' ' -f1\"}");
         assertThat(inGuest.json().get("stdout").asText().trim()).isEqualTo(sha256(upload));
 
