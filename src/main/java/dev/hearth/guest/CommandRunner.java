@@ -82,7 +82,7 @@ public final class CommandRunner {
             channel.open().verify(Duration.ofSeconds(10));
 
             // The exit status arrives when the shell exits, even while a background child still
-            // holds the output open; the command is done then.
+            // keeps the output open; the command is done then.
             Set<ClientChannelEvent> events = channel.waitFor(EnumSet.of(ClientChannelEvent.EXIT_STATUS, ClientChannelEvent.CLOSED),
                     timeout.plus(GRACE));
             if (events.contains(ClientChannelEvent.EXIT_STATUS)) {

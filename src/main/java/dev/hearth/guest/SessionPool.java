@@ -157,7 +157,7 @@ public final class SessionPool implements AutoCloseable {
         }
     }
 
-    /** Closes and forgets every session of {@code vmId}; returns how many there were. */
+    /** Closes and removes every session of {@code vmId}; returns how many there were. */
     public int evict(String vmId) {
         int[] closed = {0};
         sessions.values().removeIf(entry -> {

@@ -90,7 +90,7 @@ public class SshConnections {
         return pool.acquire(new SessionPool.Target(vmId, host, hostKey), CHANNEL_QUEUE_TIMEOUT);
     }
 
-    /** Closes and forgets the VM's session, as a delete does before it stops the VM. */
+    /** Closes and removes the VM's session, as a delete does before it stops the VM. */
     public void evict(String vmId) {
         pool.evict(vmId);
     }
