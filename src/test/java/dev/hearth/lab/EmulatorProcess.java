@@ -1,6 +1,9 @@
 package dev.hearth.lab;
 
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,11 +54,25 @@ public final class EmulatorProcess implements AutoCloseable {
         return new EmulatorProcess(process, stdout, stderr);
     }
 
-    /** Starts the emulator with an API socket and waits until the socket exists. */
+    /**
+     * Starts the emulator with an API socket and waits until the socket accepts connections: the
+     * socket file appears at bind time, a moment before the server listens.
+     */
     public static EmulatorProcess startWithApi(Path directory, Path socket, String id) throws IOException {
         EmulatorProcess emulator = start(directory, List.of("--api-sock", socket.toString(), "--id", id));
         emulator.awaitFile(socket, Duration.ofSeconds(20));
-        return emulator;
+        Instant deadline = Instant.now().plusSeconds(10);
+        while (true) {
+            try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                probe.connect(UnixDomainSocketAddress.of(socket));
+                return emulator;
+            } catch (IOException e) {
+                if (Instant.now().isAfter(deadline)) {
+                    throw new IOException(socket + " did not accept connections within 10 s; stderr: " + emulator.stderr(), e);
+                }
+                sleep(Duration.ofMillis(20));
+            }
+        }
     }
 
     public void awaitFile(Path file, Duration timeout) throws IOException {

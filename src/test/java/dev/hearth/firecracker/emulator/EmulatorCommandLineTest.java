@@ -75,6 +75,8 @@ class EmulatorCommandLineTest {
         Path socket = directory.resolve("api.sock");
         List<SocketChannel> open = new ArrayList<>();
         try (EmulatorProcess emulator = EmulatorProcess.startWithApi(directory, socket, "limits")) {
+            // startWithApi's probe connection must be closed on the server's side too before counting.
+            Thread.sleep(500);
             for (int i = 0; i < 10; i++) {
                 SocketChannel channel = connect(socket);
                 open.add(channel);
