@@ -4,10 +4,15 @@
 #     a 12 GiB sparse image holding 1 GiB of data (DiskStepBenchmark, under /var/tmp);
 #  2. the time from POST /api/v1/vms to Firecracker's InstanceStart, guest boot excluded, p50 and
 #     p95 over HEARTH_BENCH_CREATES creates (default 10) after one warm-up create. Hearth runs
-#     from quickstart.sh inside a network namespace made by in-test-netns and deleted afterwards.
+#     from quickstart.sh inside a network namespace made by in-test-netns and deleted afterwards;
+#  3. in the same namespace, on one RUNNING VM, the latency of the command `true` through
+#     POST /api/v1/vms/{id}/commands (Hearth's pooled SSH session) against a fresh SSH connection
+#     per command, p50 and p99 over HEARTH_BENCH_COMMAND_ROUNDS rounds (default 200) after
+#     HEARTH_BENCH_COMMAND_WARMUP warm-up rounds (default 20) (CommandLatencyBenchmark).
 #
 # Usage: benchmark.sh
-# Environment: HEARTH_BENCH_CREATES (default 10), HEARTH_IMAGES_DIR (default /var/lib/hearth/images).
+# Environment: HEARTH_BENCH_CREATES (default 10), HEARTH_BENCH_COMMAND_ROUNDS (default 200),
+# HEARTH_BENCH_COMMAND_WARMUP (default 20), HEARTH_IMAGES_DIR (default /var/lib/hearth/images).
 set -euo pipefail
 
 project=$(cd "$(dirname "$(readlink -f "$0")")/../../.." && pwd)
@@ -20,6 +25,8 @@ port=8080
 api=http://127.0.0.1:$port/api/v1
 database=hearth_bench
 creates=${HEARTH_BENCH_CREATES:-10}
+command_rounds=${HEARTH_BENCH_COMMAND_ROUNDS:-200}
+command_warmup=${HEARTH_BENCH_COMMAND_WARMUP:-20}
 
 # Milliseconds since the epoch.
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -75,7 +82,58 @@ create_and_delete() {
     | @tsv' <<<"$vm"
 }
 
-# Runs inside the network namespace: starts Hearth, measures the creates, stops Hearth.
+# Creates one VM, waits until it is RUNNING, runs CommandLatencyBenchmark against it (output to
+# $state_dir/commands.txt and standard output), and deletes the VM, also when the benchmark fails.
+command_latency() {
+  local response id status waits=0 host host_key benchmark_status=0
+  response=$(curl -sS --fail-with-body -X POST -H 'Content-Type: application/json' \
+    -d '{"name":"bench-commands"}' "$api/vms") || { log "POST $api/vms failed: $response"; return 1; }
+  id=$(jq -r .id <<<"$response")
+
+  # The id goes into an SQL statement below, so it must be the UUID Hearth makes.
+  if [[ ! "$id" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]]; then
+    log "POST $api/vms returned an id that is not a UUID: $response"
+    return 1
+  fi
+
+  # Each wait lasts at most 20 s and is repeated while it returns 408. Hearth gives up on a boot
+  # after hearth.boot-timeout-seconds (180 s by default) and then returns 409, so 12 waits suffice.
+  while true; do
+    status=$(curl -sS -o "$state_dir/wait.json" -w '%{http_code}' \
+      "$api/vms/$id/wait?state=RUNNING&timeoutSeconds=20") || status=000
+    waits=$((waits + 1))
+    [[ "$status" == 408 && $waits -lt 12 ]] || break
+  done
+  if [[ "$status" != 200 ]]; then
+    log "VM $id did not become RUNNING: wait returned $status: $(cat "$state_dir/wait.json" 2>/dev/null)"
+    curl -sS -o /dev/null -X DELETE "$api/vms/$id" || true
+    return 1
+  fi
+
+  host=$(jq -r .guestAddress "$state_dir/wait.json")
+  host_key=$(mariadb -N -e "SELECT host_public_key FROM vms WHERE id='$id'" "$database") || host_key=""
+  if [[ -z "$host" || "$host" == null || -z "$host_key" || "$host_key" == NULL ]]; then
+    log "VM $id: no guest address ('$host') or no pinned host key in $database"
+    curl -sS -o /dev/null -X DELETE "$api/vms/$id" || true
+    return 1
+  fi
+
+  log "VM $id is RUNNING at $host; $command_rounds rounds of 'true' after $command_warmup warm-up rounds"
+  java -cp "target/classes:target/test-classes:$(cat target/emulator-classpath.txt)" \
+    dev.hearth.bench.CommandLatencyBenchmark --api "$api" --vm "$id" --host "$host" --host-key "$host_key" \
+    --identity "$HEARTH_STATE_DIR/ssh/id_ecdsa" --rounds "$command_rounds" --warmup "$command_warmup" \
+    | tee "$state_dir/commands.txt" || benchmark_status=$?
+
+  status=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$api/vms/$id")
+  if [[ "$status" != 204 ]]; then
+    log "DELETE $api/vms/$id returned $status, not 204"
+    return 1
+  fi
+  return "$benchmark_status"
+}
+
+# Runs inside the network namespace: starts Hearth, measures the creates and the command
+# latency, stops Hearth.
 api_benchmark() {
   local server_log=$state_dir/quickstart.log results=$state_dir/creates.tsv payara_pid line i
   log "starting Hearth with quickstart.sh in network namespace $HEARTH_TEST_NETNS (log: $server_log)"
@@ -122,6 +180,8 @@ api_benchmark() {
     echo "$line" >>"$results"
     log "create $i/$creates: server $(cut -f1 <<<"$line") ms, client $(cut -f2 <<<"$line") ms"
   done
+  log "command latency benchmark: pooled session through the API against a fresh SSH connection"
+  command_latency || fail "command latency benchmark failed"
   stop_payara
 }
 
@@ -130,7 +190,7 @@ if [[ "${1:-}" == --in-namespace ]]; then
   exit 0
 fi
 if [[ $# -gt 0 ]]; then
-  sed -n '2,10s/^# \{0,1\}//p' "$0" >&2
+  sed -n '2,15s/^# \{0,1\}//p' "$0" >&2
   exit 2
 fi
 if [[ $EUID -ne 0 ]]; then
@@ -162,17 +222,21 @@ trap cleanup EXIT
 java -cp "target/classes:target/test-classes:$(cat target/emulator-classpath.txt)" \
   dev.hearth.bench.DiskStepBenchmark --repetitions 5 | tee "$disk_report"
 
-log "API benchmark: $creates creates in a network namespace"
+log "API benchmarks in a network namespace: $creates creates, then $command_rounds rounds of the command latency benchmark"
 mariadb -e "DROP DATABASE IF EXISTS $database; CREATE DATABASE $database CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
 mkdir -p "$state_dir"
 export HEARTH_STATE_DIR=$state_dir HEARTH_PORT=$port
 export HEARTH_DB_URL="jdbc:mariadb://localhost/$database?localSocket=/run/mysqld/mysqld.sock&sslMode=disable"
-export HEARTH_BENCH_CREATES=$creates
+export HEARTH_BENCH_CREATES=$creates HEARTH_BENCH_COMMAND_ROUNDS=$command_rounds HEARTH_BENCH_COMMAND_WARMUP=$command_warmup
 src/test/scripts/in-test-netns "$project/src/test/scripts/benchmark.sh" --in-namespace
 
 results=$state_dir/creates.tsv
 if [[ $(wc -l <"$results") -ne $creates ]]; then
   echo "benchmark: expected $creates results in $results, found $(wc -l <"$results")" >&2
+  exit 1
+fi
+if ! grep -q '^fresh/pooled' "$state_dir/commands.txt" 2>/dev/null; then
+  echo "benchmark: no command latency results in $state_dir/commands.txt" >&2
   exit 1
 fi
 cut -f1 "$results" >"$state_dir/server"
@@ -196,4 +260,9 @@ POST to InstanceStart, guest boot excluded, $creates creates one after another (
   client (POST sent to first GET showing BOOTING, 50 ms polling): p50 $client_p50 ms, p95 $client_p95 ms
   step medians: allocate-slot $allocate, copy-disk $copy, inject-files $inject, create-tap $tap, start-firecracker $start (ms)
   warm-up create (not counted): server $(cut -f1 "$state_dir/warmup.tsv") ms, client $(cut -f2 "$state_dir/warmup.tsv") ms
+Command 'true' in one RUNNING VM, $command_rounds rounds after $command_warmup warm-up rounds (nearest-rank percentiles):
+  (a) pooled: POST /vms/{id}/commands, timed at the client, includes HTTP and Hearth's work
+  (b) fresh: a new SSH connection per command from the benchmark, SSH only
+  (c) reference: a new channel on one SSH session the benchmark keeps open, SSH only
+$(sed -n '/^ms /,$p' "$state_dir/commands.txt" | sed 's/^/  /')
 EOF
