@@ -276,6 +276,30 @@ class VmLifecycleIT {
     }
 
     @Test
+    void killedFirecrackerMarksVmFailed() {
+        HearthApi api = new HearthApi(base);
+        String id = api.create("{\"name\":\"doomed\"}");
+        Reply running = api.await(id, "RUNNING", BOOT_TIMEOUT_SECONDS);
+        assertThat(running.status()).as(running.body()).isEqualTo(200);
+        long pid = running.json().get("firecrackerPid").asLong();
+        String tap = running.json().get("tapName").asText();
+
+        ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+
+        Reply failed = api.await(id, "FAILED", 10);
+        assertThat(failed.status()).as("FAILED within 10 s: %s", failed.body()).isEqualTo(200);
+        assertThat(failed.json().get("stateReason").asText())
+                .contains("stopped while RUNNING")
+                .contains("pid " + pid)
+                .contains("exited with status 137");
+        Reply command = api.post("/vms/" + id + "/commands", "{\"command\":\"true\"}");
+        assertThat(command.status()).as("a command on a FAILED VM").isEqualTo(409);
+
+        assertThat(api.delete("/vms/" + id).status()).isEqualTo(204);
+        assertLeftNothing(id, tap, pid);
+    }
+
+    @Test
     void imagesListTheBaseImage() {
         Reply images = new HearthApi(base).get("/images");
 
