@@ -49,6 +49,18 @@ fi
 export HEARTH_FIRECRACKER_BINARY=$firecracker
 
 mkdir -p "$HEARTH_STATE_DIR"
+# Every /api call needs a bearer token. Hearth stores and compares only its SHA-256; the token
+# itself stays in a root-only file for the operator.
+token_file=$HEARTH_STATE_DIR/api-token
+if [[ -z "${HEARTH_AUTH_TOKEN_SHA256:-}" ]]; then
+  if [[ ! -s "$token_file" ]]; then
+    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$token_file")
+    log "created an API token in $token_file"
+  fi
+  HEARTH_AUTH_TOKEN_SHA256=$(tr -d '\n' <"$token_file" | sha256sum | cut -d' ' -f1)
+  export HEARTH_AUTH_TOKEN_SHA256
+  log "API calls need: Authorization: Bearer \$(cat $token_file)"
+fi
 log "starting Payara Micro on http://127.0.0.1:$port (state in $HEARTH_STATE_DIR); stop it with Ctrl-C"
 exec java -jar target/payara-micro.jar --nohazelcast --disablephonehome \
   --prebootcommandfile server-config/payara-micro/preboot.txt \

@@ -49,12 +49,12 @@ median() {
 create_and_delete() {
   local name=$1 started response id vm state client_ms="" deadline status
   started=$(now_ms)
-  response=$(curl -sS --fail-with-body -X POST -H 'Content-Type: application/json' \
+  response=$(curl -sS "${auth[@]}" --fail-with-body -X POST -H 'Content-Type: application/json' \
     -d "{\"name\":\"$name\"}" "$api/vms") || { log "POST $api/vms failed: $response"; return 1; }
   id=$(jq -r .id <<<"$response")
   deadline=$(( started + 120000 ))
   while true; do
-    vm=$(curl -sS --fail-with-body "$api/vms/$id") || { log "GET $api/vms/$id failed: $vm"; return 1; }
+    vm=$(curl -sS "${auth[@]}" --fail-with-body "$api/vms/$id") || { log "GET $api/vms/$id failed: $vm"; return 1; }
     state=$(jq -r .state <<<"$vm")
     case "$state" in
       BOOTING|RUNNING)
@@ -71,7 +71,7 @@ create_and_delete() {
     fi
     sleep 0.05
   done
-  status=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$api/vms/$id")
+  status=$(curl -sS "${auth[@]}" -o /dev/null -w '%{http_code}' -X DELETE "$api/vms/$id")
   if [[ "$status" != 204 ]]; then
     log "DELETE $api/vms/$id answered $status, not 204"
     return 1
@@ -86,7 +86,7 @@ create_and_delete() {
 # $state_dir/commands.txt and standard output), and deletes the VM, also when the benchmark fails.
 command_latency() {
   local response id status waits=0 host host_key benchmark_status=0
-  response=$(curl -sS --fail-with-body -X POST -H 'Content-Type: application/json' \
+  response=$(curl -sS "${auth[@]}" --fail-with-body -X POST -H 'Content-Type: application/json' \
     -d '{"name":"bench-commands"}' "$api/vms") || { log "POST $api/vms failed: $response"; return 1; }
   id=$(jq -r .id <<<"$response")
 
@@ -99,14 +99,14 @@ command_latency() {
   # Each wait lasts at most 20 s and is repeated while it returns 408. Hearth gives up on a boot
   # after hearth.boot-timeout-seconds (180 s by default) and then returns 409, so 12 waits suffice.
   while true; do
-    status=$(curl -sS -o "$state_dir/wait.json" -w '%{http_code}' \
+    status=$(curl -sS "${auth[@]}" -o "$state_dir/wait.json" -w '%{http_code}' \
       "$api/vms/$id/wait?state=RUNNING&timeoutSeconds=20") || status=000
     waits=$((waits + 1))
     [[ "$status" == 408 && $waits -lt 12 ]] || break
   done
   if [[ "$status" != 200 ]]; then
     log "VM $id did not become RUNNING: wait returned $status: $(cat "$state_dir/wait.json" 2>/dev/null)"
-    curl -sS -o /dev/null -X DELETE "$api/vms/$id" || true
+    curl -sS "${auth[@]}" -o /dev/null -X DELETE "$api/vms/$id" || true
     return 1
   fi
 
@@ -114,7 +114,7 @@ command_latency() {
   host_key=$(mariadb -N -e "SELECT host_public_key FROM vms WHERE id='$id'" "$database") || host_key=""
   if [[ -z "$host" || "$host" == null || -z "$host_key" || "$host_key" == NULL ]]; then
     log "VM $id: no guest address ('$host') or no pinned host key in $database"
-    curl -sS -o /dev/null -X DELETE "$api/vms/$id" || true
+    curl -sS "${auth[@]}" -o /dev/null -X DELETE "$api/vms/$id" || true
     return 1
   fi
 
@@ -124,7 +124,7 @@ command_latency() {
     --identity "$HEARTH_STATE_DIR/ssh/id_ecdsa" --rounds "$command_rounds" --warmup "$command_warmup" \
     | tee "$state_dir/commands.txt" || benchmark_status=$?
 
-  status=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$api/vms/$id")
+  status=$(curl -sS "${auth[@]}" -o /dev/null -w '%{http_code}' -X DELETE "$api/vms/$id")
   if [[ "$status" != 204 ]]; then
     log "DELETE $api/vms/$id returned $status, not 204"
     return 1
@@ -161,10 +161,14 @@ api_benchmark() {
     exit 1
   }
 
-  # quickstart.sh builds the WAR again (offline, with the unit tests, because the pom lets
-  # skipUnitTests override -DskipTests) before Payara Micro starts.
+  # quickstart.sh builds the WAR again (offline) and writes the API token to the state directory
+  # before Payara Micro starts.
   for i in $(seq 1 600); do
-    curl -sf "$api/images" >/dev/null && break
+    if [[ -s "$state_dir/api-token" ]]; then
+      auth=(-H "Authorization: Bearer $(cat "$state_dir/api-token")")
+      export HEARTH_API_TOKEN=$(cat "$state_dir/api-token")
+      curl -sf "${auth[@]}" "$api/images" >/dev/null && break
+    fi
     kill -0 "$payara_pid" 2>/dev/null || fail "quickstart.sh exited before Hearth answered"
     (( i < 600 )) || fail "Hearth did not answer GET $api/images within 300 s"
     sleep 0.5

@@ -5,6 +5,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
@@ -98,6 +100,15 @@ public class HearthConfig {
     @Inject
     @ConfigProperty(name = "hearth.commands.output-cap-bytes", defaultValue = "1048576")
     int commandOutputCapBytes;
+
+    @Inject
+    @ConfigProperty(name = "hearth.auth.token-sha256")
+    Optional<String> tokenSha256;
+
+    /** The SHA-256 hashes of the accepted API tokens; none configured means every API call is rejected. */
+    public List<byte[]> tokenHashes() {
+        return tokenSha256.map(BearerTokenMechanism::parseHashes).orElse(List.of());
+    }
 
     public Duration commandDefaultTimeout() {
         return Duration.ofSeconds(commandDefaultTimeoutSeconds);

@@ -132,6 +132,7 @@ public final class CommandLatencyBenchmark {
     private CommandLatencyBenchmark(Options options) throws IOException, GeneralSecurityException {
         this.options = options;
         this.commandRequest = HttpRequest.newBuilder(URI.create(options.api() + "/vms/" + options.vmId() + "/commands"))
+                .header("Authorization", "Bearer " + System.getenv().getOrDefault("HEARTH_API_TOKEN", ""))
                 .timeout(HTTP_TIMEOUT)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"command\":\"" + COMMAND + "\"}"))

@@ -160,6 +160,7 @@ class GuestAccessIT {
         HttpResponse<String> streamed = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create(base.toString().replaceAll("/$", "") + "/api/v1/vms/" + id + "/commands"))
                 .header("Content-Type", "application/json").header("Accept", "text/event-stream")
+                .header("Authorization", "Bearer " + HearthApi.testToken())
                 .POST(HttpRequest.BodyPublishers.ofString("{\"command\":\"echo one; sleep 1; echo two >&2; exit 4\"}"))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(streamed.statusCode()).as(streamed.body()).isEqualTo(200);
@@ -219,6 +220,7 @@ class GuestAccessIT {
         // it near the baseline, while holding the file would add its 50 MiB.
         long peak = baseline;
         var upload50 = http.sendAsync(HttpRequest.newBuilder(files).header("Content-Type", "application/octet-stream")
+                .header("Authorization", "Bearer " + HearthApi.testToken())
                 .PUT(HttpRequest.BodyPublishers.ofFile(upload)).build(), HttpResponse.BodyHandlers.ofString());
         while (!upload50.isDone()) {
             peak = Math.max(peak, heap.usedAfterFullGc());
@@ -226,7 +228,8 @@ class GuestAccessIT {
         long uploadPeak = peak;
         assertThat(upload50.get().statusCode()).as(upload50.get().body()).isEqualTo(204);
         Path download = directory.resolve("download.bin");
-        var download50 = http.sendAsync(HttpRequest.newBuilder(files).GET().build(), HttpResponse.BodyHandlers.ofFile(download));
+        var download50 = http.sendAsync(HttpRequest.newBuilder(files).header("Authorization", "Bearer " + HearthApi.testToken())
+                .GET().build(), HttpResponse.BodyHandlers.ofFile(download));
         while (!download50.isDone()) {
             peak = Math.max(peak, heap.usedAfterFullGc());
         }

@@ -28,11 +28,23 @@ public final class HearthApi {
     }
 
     private final URI base;
+    private final String token;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
-    /** @param base the application's root, as Arquillian reports it */
+    /** @param base the application's root, as Arquillian reports it; requests carry the test token */
     public HearthApi(URL base) {
+        this(base, testToken());
+    }
+
+    /** @param token the bearer token to send, or null to send none */
+    public HearthApi(URL base, String token) {
         this.base = URI.create(base.toString().replaceAll("/$", "") + "/api/v1");
+        this.token = token;
+    }
+
+    /** The token the build configures Hearth under test to accept (system property {@code hearth.it.token}). */
+    public static String testToken() {
+        return System.getProperty("hearth.it.token", "hearth-integration-test-token");
     }
 
     public Reply get(String path) {
@@ -89,6 +101,9 @@ public final class HearthApi {
     }
 
     private Reply send(HttpRequest.Builder request) {
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
         try {
             HttpResponse<String> response = client.send(request.timeout(Duration.ofSeconds(600)).build(),
                     HttpResponse.BodyHandlers.ofString());

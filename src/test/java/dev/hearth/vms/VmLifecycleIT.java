@@ -319,6 +319,22 @@ class VmLifecycleIT {
     }
 
     @Test
+    void missingOrWrongTokenIsRejected() {
+        HearthApi api = new HearthApi(base);
+        int before = api.get("/vms").json().size();
+        for (HearthApi stranger : List.of(new HearthApi(base, null), new HearthApi(base, "wrong-token"),
+                new HearthApi(base, HearthApi.testToken() + "x"))) {
+            Reply create = stranger.post("/vms", "{\"name\":\"intruder\"}");
+            assertThat(create.status()).as(create.body()).isEqualTo(401);
+            assertThat(create.contentType()).startsWith("application/problem+json");
+            assertThat(create.json().get("status").asInt()).isEqualTo(401);
+            assertThat(stranger.get("/vms").status()).isEqualTo(401);
+            assertThat(stranger.get("/images").status()).isEqualTo(401);
+        }
+        assertThat(api.get("/vms").json().size()).as("live VMs after rejected requests").isEqualTo(before);
+    }
+
+    @Test
     void badRequestsGetProblemDetailsAndCreateNothing() {
         HearthApi api = new HearthApi(base);
         int before = api.get("/vms").json().size();
