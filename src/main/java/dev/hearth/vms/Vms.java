@@ -85,6 +85,8 @@ public class Vms {
         } catch (IOException e) {
             throw new HearthException(500, "Base image unreadable", "image " + image + " cannot be read: " + e.getMessage(), null);
         }
+        // NOTE: the count and the insert below are separate steps, so two creates racing for the
+        // last place can both pass; the slot constraint still keeps their resources distinct.
         if (store.countLive() >= config.maxVms()) {
             throw new HearthException(409, "VM limit reached", "there are already " + config.maxVms()
                     + " VMs, the maximum (hearth.limits.max-vms); delete one first", null);
