@@ -1,13 +1,13 @@
 package dev.hearth.disks;
 
+import dev.hearth.platform.HostCommand;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Per-VM root disks, copied from a base image with coreutils' {@code cp}: a reflink
@@ -46,7 +46,7 @@ public final class RootDisks {
         }
     }
 
-    private static final long COPY_TIMEOUT_SECONDS = 600;
+    private static final Duration COPY_TIMEOUT = Duration.ofSeconds(600);
 
     private final long minFreeBytes;
 
@@ -62,7 +62,8 @@ public final class RootDisks {
         Path clone = probe.resolveSibling(probe.getFileName() + ".clone");
         try {
             Files.write(probe, new byte[4096]);
-            return run(List.of("cp", "--reflink=always", probe.toString(), clone.toString()), 30).exitStatus == 0;
+            return HostCommand.run(List.of("cp", "--reflink=always", probe.toString(), clone.toString()), Duration.ofSeconds(30))
+                    .exitStatus() == 0;
         } finally {
             Files.deleteIfExists(clone);
             Files.deleteIfExists(probe);
@@ -85,31 +86,13 @@ public final class RootDisks {
         command.addAll(strategy.cpOptions());
         command.add(image.rootfs().toString());
         command.add(target.toString());
-        Result result = run(command, COPY_TIMEOUT_SECONDS);
-        if (result.exitStatus != 0) {
+        HostCommand.Result result = HostCommand.run(command, COPY_TIMEOUT);
+        if (result.exitStatus() != 0) {
             Files.deleteIfExists(target);
             throw new IOException("copying " + image.rootfs() + " to " + target + " with " + strategy
-                    + " failed: " + result.output);
+                    + " failed: " + result.output());
         }
         Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-------"));
     }
 
-    private record Result(int exitStatus, String output) {
-    }
-
-    private static Result run(List<String> command, long timeoutSeconds) throws IOException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        try {
-            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException(String.join(" ", command) + " timed out after " + timeoutSeconds + " s");
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted: " + String.join(" ", command), e);
-        }
-        return new Result(process.exitValue(), output);
-    }
 }

@@ -1,9 +1,10 @@
 package dev.hearth.network;
 
+import dev.hearth.platform.HostCommand;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
@@ -13,7 +14,7 @@ public final class TapDevices {
 
     private static final Logger LOG = Logger.getLogger(TapDevices.class.getName());
     private static final Pattern TAP_NAME = Pattern.compile("[A-Za-z0-9_-]{1,15}");
-    private static final long TIMEOUT_SECONDS = 10;
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     private TapDevices() {
     }
@@ -50,22 +51,9 @@ public final class TapDevices {
     }
 
     private static void ip(String... arguments) throws IOException {
-        List<String> command = new java.util.ArrayList<>();
+        List<String> command = new ArrayList<>();
         command.add("ip");
         command.addAll(List.of(arguments));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        try {
-            if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException(String.join(" ", command) + " timed out after " + TIMEOUT_SECONDS + " s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted: " + String.join(" ", command), e);
-        }
-        if (process.exitValue() != 0) {
-            throw new IOException(String.join(" ", command) + " failed with status " + process.exitValue() + ": " + output);
-        }
+        HostCommand.runChecked(command, TIMEOUT);
     }
 }

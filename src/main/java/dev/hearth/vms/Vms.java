@@ -14,7 +14,6 @@ import jakarta.inject.Inject;
 import jakarta.json.bind.Jsonb;
 import jakarta.json.bind.JsonbBuilder;
 import java.io.IOException;
-import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -86,7 +85,7 @@ public class Vms {
             throw new HearthException(500, "Base image unreadable", "image " + image + " cannot be read: " + e.getMessage(), null);
         }
         // NOTE: the count and the insert below are separate steps, so two creates racing for the
-        // last place can both pass; the slot constraint still keeps their resources distinct.
+        // last place can both pass. The slot constraint still keeps their resources distinct.
         if (store.countLive() >= config.maxVms()) {
             throw new HearthException(409, "VM limit reached", "there are already " + config.maxVms()
                     + " VMs, the maximum (hearth.limits.max-vms); delete one first", null);

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hearth.disks.Debugfs;
 import dev.hearth.disks.Debugfs.GuestFile;
 import dev.hearth.guest.SshKeys;
+import dev.hearth.network.Subnet;
+import dev.hearth.network.TapDevices;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,30 +19,30 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * One guest booted through the Firecracker emulator's API alone, as Hearth boots one: its own
- * copy of the base image with a fresh host key and authorized key written in, its own TAP
- * device and /30, and a Firecracker process configured over the Unix socket. Slot {@code n}
- * uses 172.16.0.4n/30: the host side is .4n+1 and the guest .4n+2.
+ * One guest booted through the Firecracker emulator's API alone, as Hearth boots one. It gets
+ * its own copy of the base image with a fresh host key and authorized key written in, its own
+ * TAP device and /30, and a Firecracker process configured over the Unix socket. Slot {@code n}
+ * is Hearth's slot {@code n} of 172.16.0.0/16, as {@link Subnet} lays it out.
  */
 public final class GuestVm implements AutoCloseable {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** The same subnet and slot layout as Hearth's default, so TAP names are {@code hearth<slot>}. */
+    private static final Subnet SUBNET = Subnet.parse("172.16.0.0/16");
 
     private final String name;
     private final Path directory;
-    private final String tap;
-    private final String guestAddress;
+    private final Subnet.Slot slot;
     private final KeyPair hostKey;
     private final KeyPair clientKey;
     private EmulatorProcess emulator;
     private FirecrackerApiClient api;
     private long instanceStartNanos;
 
-    private GuestVm(String name, Path directory, int slot, KeyPair hostKey, KeyPair clientKey) {
+    private GuestVm(String name, Path directory, Subnet.Slot slot, KeyPair hostKey, KeyPair clientKey) {
         this.name = name;
         this.directory = directory;
-        this.tap = "fctest" + slot;
-        this.guestAddress = "172.16.0." + (4 * slot + 2);
+        this.slot = slot;
         this.hostKey = hostKey;
         this.clientKey = clientKey;
     }
@@ -52,11 +54,11 @@ public final class GuestVm implements AutoCloseable {
             throw new IllegalArgumentException("slot " + slot + " is outside 1..60");
         }
         TestNetwork.requireIsolated();
-        GuestVm vm = new GuestVm(name, workRoot.resolve(name), slot, SshKeys.generate(), SshKeys.generate());
+        GuestVm vm = new GuestVm(name, workRoot.resolve(name), SUBNET.slot(slot), SshKeys.generate(), SshKeys.generate());
         try {
             vm.prepareDisk(image);
-            TestNetwork.createTap(vm.tap, "172.16.0." + (4 * slot + 1), 30);
-            vm.start(image, vcpus, memoryMib, slot);
+            TapDevices.create(vm.slot);
+            vm.start(image, vcpus, memoryMib);
             return vm;
         } catch (IOException | GeneralSecurityException | RuntimeException | Error e) {
             vm.close();
@@ -78,15 +80,14 @@ public final class GuestVm implements AutoCloseable {
                 new GuestFile("/etc/hostname", (name + "\n").getBytes(StandardCharsets.UTF_8), 0644)));
     }
 
-    private void start(GuestImage image, int vcpus, int memoryMib, int slot) throws IOException {
+    private void start(GuestImage image, int vcpus, int memoryMib) throws IOException {
         Path socket = directory.resolve("firecracker.sock");
         emulator = EmulatorProcess.startWithApi(directory, socket, name);
         api = new FirecrackerApiClient(socket);
 
         expectNoContent("PUT", "/machine-config",
                 MAPPER.createObjectNode().put("vcpu_count", vcpus).put("mem_size_mib", memoryMib));
-        String bootArgs = image.bootArgs() + " ip=" + guestAddress + "::172.16.0." + (4 * slot + 1)
-                + ":255.255.255.252::eth0:off";
+        String bootArgs = image.bootArgs() + " " + slot.kernelIpArgument();
         expectNoContent("PUT", "/boot-source", MAPPER.createObjectNode()
                 .put("kernel_image_path", image.kernel().toString())
                 .put("initrd_path", image.initrd().toString())
@@ -95,7 +96,7 @@ public final class GuestVm implements AutoCloseable {
                 .put("drive_id", "rootfs").put("path_on_host", rootfs().toString())
                 .put("is_root_device", true).put("is_read_only", false));
         expectNoContent("PUT", "/network-interfaces/eth0", MAPPER.createObjectNode()
-                .put("iface_id", "eth0").put("host_dev_name", tap).put("guest_mac", guestMac()));
+                .put("iface_id", "eth0").put("host_dev_name", slot.tapName()).put("guest_mac", slot.mac()));
         instanceStartNanos = System.nanoTime();
         expectNoContent("PUT", "/actions", MAPPER.createObjectNode().put("action_type", "InstanceStart"));
     }
@@ -107,7 +108,7 @@ public final class GuestVm implements AutoCloseable {
 
     /** Logs in over SSH, waiting up to {@code timeout} for the guest to boot. */
     public GuestSsh ssh(Duration timeout) throws IOException, InterruptedException {
-        return GuestSsh.connect(guestAddress, hostKey.getPublic(), clientKey, timeout);
+        return GuestSsh.connect(slot.guestAddress(), hostKey.getPublic(), clientKey, timeout);
     }
 
     /** Time from {@code InstanceStart} until now. */
@@ -115,13 +116,9 @@ public final class GuestVm implements AutoCloseable {
         return Duration.ofNanos(System.nanoTime() - instanceStartNanos);
     }
 
-    /** The MAC for the guest address: {@code 06:00:} and the four address bytes. */
+    /** Returns the MAC for the guest address: {@code 06:00:} and the four address bytes. */
     public String guestMac() {
-        StringBuilder mac = new StringBuilder("06:00");
-        for (String octet : guestAddress.split("\\.")) {
-            mac.append(String.format(":%02X", Integer.parseInt(octet)));
-        }
-        return mac.toString();
+        return slot.mac();
     }
 
     public String name() {
@@ -129,11 +126,11 @@ public final class GuestVm implements AutoCloseable {
     }
 
     public String guestAddress() {
-        return guestAddress;
+        return slot.guestAddress();
     }
 
     public String tap() {
-        return tap;
+        return slot.tapName();
     }
 
     public Path rootfs() {
@@ -161,8 +158,8 @@ public final class GuestVm implements AutoCloseable {
             if (emulator != null) {
                 emulator.close();
             }
-            TestNetwork.deleteTap(tap);
-            // The console and emulator logs stay under target/ for whoever reads a failure.
+            TapDevices.delete(slot.tapName());
+            // The console and emulator logs stay under target/ for reading a failure.
             Files.deleteIfExists(rootfs());
             Files.deleteIfExists(directory.resolve("firecracker.sock"));
         }

@@ -1,14 +1,13 @@
 package dev.hearth.lab;
 
+import dev.hearth.platform.HostCommand;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The network namespace that {@code src/test/scripts/in-test-netns} creates for booted-guest
- * tests, and the TAP devices inside it. Guests may only be reached there, so every test that
+ * tests. Guests may only be reached there, so every test that
  * boots one calls {@link #requireIsolated()} first.
  */
 public final class TestNetwork {
@@ -38,39 +37,7 @@ public final class TestNetwork {
         }
     }
 
-    /** Creates a TAP device with the host side's address and brings it up. */
-    public static void createTap(String name, String hostAddress, int prefixLength) throws IOException {
-        run(List.of("ip", "tuntap", "add", "dev", name, "mode", "tap"));
-        run(List.of("ip", "addr", "add", hostAddress + "/" + prefixLength, "dev", name));
-        run(List.of("ip", "link", "set", name, "up"));
-    }
-
-    /** Removes a TAP device; one that is already gone is fine. */
-    public static void deleteTap(String name) throws IOException {
-        if (tapExists(name)) {
-            run(List.of("ip", "tuntap", "del", "dev", name, "mode", "tap"));
-        }
-    }
-
-    public static boolean tapExists(String name) throws IOException {
-        return run(List.of("ip", "-o", "link", "show")).contains(" " + name + ":");
-    }
-
     static String run(List<String> command) throws IOException {
-        Process process = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        try {
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException(String.join(" ", command) + " timed out after 30 s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted: " + String.join(" ", command), e);
-        }
-        if (process.exitValue() != 0) {
-            throw new IOException(String.join(" ", command) + " failed with status " + process.exitValue() + ": " + output);
-        }
-        return output;
+        return HostCommand.runChecked(command, Duration.ofSeconds(30));
     }
 }
