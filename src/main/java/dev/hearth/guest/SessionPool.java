@@ -174,7 +174,7 @@ public final class SessionPool implements AutoCloseable {
         return closed[0];
     }
 
-    /** Whether a session to {@code host} is pooled for {@code vmId}. */
+    /** Returns whether a session to {@code host} is pooled for {@code vmId}. */
     public boolean hasSession(String host, String vmId) {
         Entry entry = sessions.get(host);
         return entry != null && entry.vmId.equals(vmId);

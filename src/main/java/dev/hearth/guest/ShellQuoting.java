@@ -21,7 +21,7 @@ public final class ShellQuoting {
         return "'" + text.replace("'", "'\\''") + "'";
     }
 
-    /** Whether {@code name} is a valid environment variable name. */
+    /** Returns whether {@code name} is a valid environment variable name. */
     public static boolean isEnvName(String name) {
         return name != null && ENV_NAME.matcher(name).matches();
     }

@@ -13,7 +13,7 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
- * Readiness for {@code /health/ready}: the database answers within two seconds, the Firecracker
+ * Readiness for {@code /health/ready}: the database responds within two seconds, the Firecracker
  * binary is executable and the images directory exists. Each finding is in the response's data.
  */
 @Readiness

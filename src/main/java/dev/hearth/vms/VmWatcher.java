@@ -19,7 +19,7 @@ import java.util.logging.Logger;
 /**
  * Notices, every two seconds, a Firecracker process that died while its VM was RUNNING or
  * PAUSED: the VM becomes FAILED with the exit status and the tail of its log, and its SSH
- * session is evicted. The VM keeps its disk and the rest of what it holds until it is deleted.
+ * session is evicted. The VM keeps its disk and the rest of its resources until it is deleted.
  */
 @Singleton
 @Startup

@@ -83,7 +83,7 @@ public class VmsResource {
         return vms.resume(validId(id));
     }
 
-    /** An id that cannot be a VM's is simply not found. */
+    /** Returns the id, or throws a 404 problem for an id that cannot be a VM's. */
     private static String validId(String id) {
         if (!VM_ID.matcher(id).matches()) {
             throw HearthException.notFound(id.length() > 64 ? id.substring(0, 64) + "..." : id);
