@@ -242,6 +242,8 @@ class GuestAccessIT {
                 + " download %d KiB before, at most %d KiB during%n",
                 baseline / 1024, uploadPeak / 1024, downloadBaseline / 1024, downloadPeak / 1024);
         // Holding the file would add at least its 50 MiB; buffers in flight stayed near 20 MiB here.
+        // NOTE: the download's growth varied from 20 to 37 MiB across runs on a loaded machine, so
+        // this bound can be close; the SFTP client's read-ahead is the likely buffer, not measured.
         assertThat(uploadPeak - baseline).as("server heap growth during the 50 MiB upload, in bytes")
                 .isLessThan(32L * 1024 * 1024);
         assertThat(downloadPeak - downloadBaseline).as("server heap growth during the 50 MiB download, in bytes")
