@@ -28,6 +28,7 @@ public final class CommandRunner {
     /** After the shell exits, how long to wait for its last output before closing the channel. */
     private static final Duration OUTPUT_DRAIN = Duration.ofMillis(500);
 
+    private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
 
     private final int outputCap;
@@ -74,13 +75,20 @@ public final class CommandRunner {
         CappedOutput out = new CappedOutput(outputCap, listener == null ? null : text -> listener.output("stdout", text));
         CappedOutput err = new CappedOutput(outputCap, listener == null ? null : text -> listener.output("stderr", text));
         long started = System.nanoTime();
-        ChannelExec channel = session.createExecChannel(remote);
+        ChannelExec channel = ChannelOpening.open(String.valueOf(session.getRemoteAddress()), () -> {
+            ChannelExec exec = session.createExecChannel(remote);
+            try {
+                exec.setIn(new ByteArrayInputStream(stdin == null ? new byte[0] : stdin.getBytes(StandardCharsets.UTF_8)));
+                exec.setOut(out);
+                exec.setErr(err);
+                exec.open().verify(OPEN_TIMEOUT);
+                return exec;
+            } catch (IOException | RuntimeException e) {
+                exec.close(true);
+                throw e;
+            }
+        });
         try {
-            channel.setIn(new ByteArrayInputStream(stdin == null ? new byte[0] : stdin.getBytes(StandardCharsets.UTF_8)));
-            channel.setOut(out);
-            channel.setErr(err);
-            channel.open().verify(Duration.ofSeconds(10));
-
             // The exit status arrives when the shell exits, even while a background child still
             // keeps the output open; the command is done then.
             Set<ClientChannelEvent> events = channel.waitFor(EnumSet.of(ClientChannelEvent.EXIT_STATUS, ClientChannelEvent.CLOSED),

@@ -42,7 +42,8 @@ public final class GuestFiles {
     }
 
     static Channel open(ClientSession session) throws IOException {
-        return new Channel(SftpClientFactory.instance().createSftpClient(session));
+        return new Channel(ChannelOpening.open(String.valueOf(session.getRemoteAddress()),
+                () -> SftpClientFactory.instance().createSftpClient(session)));
     }
 
     /**

@@ -43,6 +43,28 @@ class CommandRunnerTest {
     }
 
     @Test
+    void rejectedChannelIsOpenedAgain() throws Exception {
+        server.rejectNext.set(3);
+
+        CommandResult result = new CommandRunner(1024).run(lease.session(), "echo after rejections", null, null, null,
+                Duration.ofSeconds(10));
+
+        assertThat(server.rejected).hasValue(3);
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.stdout()).isEqualTo("after rejections\n");
+    }
+
+    @Test
+    void alwaysRejectedChannelFails() {
+        server.rejectNext.set(ChannelOpening.ATTEMPTS);
+
+        assertThatThrownBy(() -> new CommandRunner(1024).run(lease.session(), "echo never", null, null, null,
+                Duration.ofSeconds(10)))
+                .hasRootCauseInstanceOf(org.apache.sshd.common.channel.exception.SshChannelOpenException.class);
+        assertThat(server.rejected).hasValue(ChannelOpening.ATTEMPTS);
+    }
+
+    @Test
     void exitCodeAndBothStreams() throws Exception {
         CommandResult result = new CommandRunner(1024).run(lease.session(), "echo out; echo err >&2; exit 3",
                 null, null, null, Duration.ofSeconds(10));

@@ -1,0 +1,69 @@
+package dev.hearth.guest;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.channel.exception.SshChannelOpenException;
+
+/**
+ * Opens a channel on a pooled session, and opens it again when the server rejects it as
+ * administratively prohibited, which is how OpenSSH's sshd answers an open beyond
+ * {@code MaxSessions}. sshd has rejected opens that closely followed other channels' closes
+ * although the pool never had more than its bound open. A rejected channel never ran anything,
+ * so opening it again is safe.
+ */
+final class ChannelOpening {
+
+    /** Opens one channel. A rejected open must leave nothing behind. */
+    @FunctionalInterface
+    interface Opener<T> {
+        T open() throws IOException;
+    }
+
+    static final int ATTEMPTS = 8;
+    private static final long FIRST_PAUSE_MILLIS = 25;
+    private static final long MAX_PAUSE_MILLIS = 400;
+
+    private static final Logger LOG = Logger.getLogger(ChannelOpening.class.getName());
+
+    private ChannelOpening() {
+    }
+
+    /**
+     * Returns {@code opener}'s channel, trying up to {@value #ATTEMPTS} times while the server
+     * rejects it as administratively prohibited, with pauses growing from 25 ms to 400 ms.
+     * {@code guest} names the guest in the log.
+     */
+    static <T> T open(String guest, Opener<T> opener) throws IOException {
+        long pause = FIRST_PAUSE_MILLIS;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return opener.open();
+            } catch (IOException e) {
+                if (!isRejectedForRoom(e) || attempt == ATTEMPTS) {
+                    throw e;
+                }
+                LOG.log(Level.FINE, "{0} rejected a new SSH channel (attempt {1} of {2}), trying again in {3} ms",
+                        new Object[] {guest, attempt, ATTEMPTS, pause});
+            }
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting to open an SSH channel to " + guest);
+            }
+            pause = Math.min(pause * 2, MAX_PAUSE_MILLIS);
+        }
+    }
+
+    static boolean isRejectedForRoom(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SshChannelOpenException rejected) {
+                return rejected.getReasonCode() == SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED;
+            }
+        }
+        return false;
+    }
+}
