@@ -59,9 +59,38 @@ public final class FirecrackerProcess {
     public static Optional<FirecrackerProcess> find(long pid, Path apiSocket, Path logFile) {
         return ProcessHandle.of(pid)
                 .filter(ProcessHandle::isAlive)
-                .filter(handle -> handle.info().arguments().map(Arrays::asList)
-                        .map(arguments -> arguments.contains(apiSocket.toString())).orElse(false))
+                .filter(handle -> apiSocketOf(handle.pid()).map(apiSocket::equals).orElse(false))
                 .map(handle -> new FirecrackerProcess(handle, null, apiSocket, logFile));
+    }
+
+    /**
+     * Returns the processes whose {@code --api-sock} argument is a path inside {@code directory}:
+     * Firecracker processes of this Hearth instance, whether or not a VM row records them.
+     */
+    public static List<ProcessHandle> withApiSocketIn(Path directory) {
+        return ProcessHandle.allProcesses()
+                .filter(handle -> apiSocketOf(handle.pid()).map(socket -> socket.startsWith(directory)).orElse(false))
+                .toList();
+    }
+
+    /**
+     * Returns the normalised {@code --api-sock} argument of process {@code pid}, read from
+     * {@code /proc/<pid>/cmdline}. {@link ProcessHandle.Info#arguments()} is no use here: JDK 17
+     * left it empty for the emulator's 11 KB command line with its class path.
+     */
+    public static Optional<Path> apiSocketOf(long pid) {
+        byte[] cmdline;
+        try {
+            cmdline = Files.readAllBytes(Path.of("/proc", String.valueOf(pid), "cmdline"));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        List<String> arguments = Arrays.asList(new String(cmdline, StandardCharsets.UTF_8).split("\0"));
+        int option = arguments.indexOf("--api-sock");
+        if (option < 0 || option + 1 >= arguments.size()) {
+            return Optional.empty();
+        }
+        return Optional.of(Path.of(arguments.get(option + 1)).normalize());
     }
 
     /**

@@ -14,11 +14,25 @@ public final class HostState {
         return Files.exists(Path.of("/sys/class/net", name));
     }
 
-    /** Processes whose command line mentions {@code text}, such as a VM's directory. */
+    /**
+     * Processes whose command line mentions {@code text}, such as a VM's directory. It is read from
+     * {@code /proc/<pid>/cmdline}: JDK 17's {@code ProcessHandle.Info} left out the emulator's
+     * 11 KB command line with its class path.
+     */
     public static List<ProcessHandle> processesMentioning(String text) {
         return ProcessHandle.allProcesses()
-                .filter(process -> process.info().commandLine().map(line -> line.contains(text)).orElse(false))
+                .filter(process -> commandLine(process.pid()).contains(text))
                 .toList();
+    }
+
+    /** The process's arguments joined with spaces, or an empty string when it is gone. */
+    public static String commandLine(long pid) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc", String.valueOf(pid), "cmdline")),
+                    java.nio.charset.StandardCharsets.UTF_8).replace('\0', ' ');
+        } catch (java.io.IOException e) {
+            return "";
+        }
     }
 
     /** TAP devices whose name starts with {@code prefix}. */
