@@ -14,6 +14,7 @@ import jakarta.ws.rs.core.StreamingOutput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
+import java.util.Map;
 import org.apache.sshd.sftp.common.SftpConstants;
 import org.apache.sshd.sftp.common.SftpException;
 import java.security.GeneralSecurityException;
@@ -56,11 +57,17 @@ public class GuestAccess {
         if (request.workingDirectory() != null) {
             GuestPaths.normalize("workingDirectory", request.workingDirectory());
         }
+        if (request.command().indexOf('\0') >= 0) {
+            throw HearthException.badRequest("command: must not contain a NUL byte");
+        }
         if (request.env() != null) {
-            for (String name : request.env().keySet()) {
-                if (!ShellQuoting.isEnvName(name)) {
-                    throw HearthException.badRequest("env: invalid variable name '" + name
+            for (Map.Entry<String, String> variable : request.env().entrySet()) {
+                if (!ShellQuoting.isEnvName(variable.getKey())) {
+                    throw HearthException.badRequest("env: invalid variable name '" + variable.getKey()
                             + "'; use letters, digits and '_', not starting with a digit");
+                }
+                if (variable.getValue() != null && variable.getValue().indexOf('\0') >= 0) {
+                    throw HearthException.badRequest("env: the value of " + variable.getKey() + " must not contain a NUL byte");
                 }
             }
         }

@@ -6,16 +6,27 @@ import java.util.regex.Pattern;
 
 /**
  * An IPv4 subnet cut into /30 slots. Slot {@code n} is the /30 at offset {@code 4n}; slot 0 is
- * never used, so the subnet's own first address stays unassigned.
+ * never used, so the subnet's own first address stays unassigned. Slot {@code n}'s TAP device is
+ * {@code tapPrefix} followed by {@code n}.
  */
-public record Subnet(int network, int prefixLength) {
+public record Subnet(int network, int prefixLength, String tapPrefix) {
 
     private static final Pattern CIDR = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})/(\\d{1,2})");
+
+    /** A TAP name prefix: up to 8 characters, so that prefix and a slot number of a /8 fit in 15. */
+    private static final Pattern TAP_PREFIX = Pattern.compile("[a-z][a-z0-9]{0,7}");
+
+    /** The TAP name prefix when none is configured. */
+    public static final String DEFAULT_TAP_PREFIX = "hearth";
 
     /** The netmask of every slot. */
     public static final String SLOT_NETMASK = "255.255.255.252";
 
     public Subnet {
+        if (tapPrefix == null || !TAP_PREFIX.matcher(tapPrefix).matches()) {
+            throw new IllegalArgumentException("invalid TAP name prefix '" + tapPrefix
+                    + "': expected a lowercase letter followed by up to 7 lowercase letters or digits");
+        }
         if (prefixLength < 8 || prefixLength > 29) {
             throw new IllegalArgumentException("subnet prefix length /" + prefixLength + " is outside /8 to /29");
         }
@@ -24,8 +35,13 @@ public record Subnet(int network, int prefixLength) {
         }
     }
 
-    /** Parses CIDR notation such as {@code 172.16.0.0/16}. */
+    /** Parses CIDR notation such as {@code 172.16.0.0/16}, with the default TAP name prefix. */
     public static Subnet parse(String cidr) {
+        return parse(cidr, DEFAULT_TAP_PREFIX);
+    }
+
+    /** Parses CIDR notation such as {@code 172.16.0.0/16}. */
+    public static Subnet parse(String cidr, String tapPrefix) {
         Matcher matcher = CIDR.matcher(cidr.trim());
         if (!matcher.matches()) {
             throw new IllegalArgumentException("invalid subnet '" + cidr + "': expected CIDR notation such as 172.16.0.0/16");
@@ -38,7 +54,7 @@ public record Subnet(int network, int prefixLength) {
             }
             address = (address << 8) | octet;
         }
-        return new Subnet(address, Integer.parseInt(matcher.group(5)));
+        return new Subnet(address, Integer.parseInt(matcher.group(5)), tapPrefix);
     }
 
     /** The highest usable slot number. */
@@ -55,7 +71,23 @@ public record Subnet(int network, int prefixLength) {
         int guest = base + 2;
         String mac = String.format(Locale.ROOT, "06:00:%02X:%02X:%02X:%02X",
                 (guest >>> 24) & 0xff, (guest >>> 16) & 0xff, (guest >>> 8) & 0xff, guest & 0xff);
-        return new Slot(slot, format(base + 1), format(guest), mac, "hearth" + slot);
+        return new Slot(slot, format(base + 1), format(guest), mac, tapPrefix + slot);
+    }
+
+    /**
+     * Returns the slot number that {@code name} would have as one of this subnet's TAP devices,
+     * or -1 when it is not such a name.
+     */
+    public int slotOfTap(String name) {
+        if (!name.startsWith(tapPrefix) || name.length() == tapPrefix.length() || name.length() > 15) {
+            return -1;
+        }
+        String digits = name.substring(tapPrefix.length());
+        if (!digits.chars().allMatch(c -> c >= '0' && c <= '9') || digits.startsWith("0")) {
+            return -1;
+        }
+        int slot = Integer.parseInt(digits);
+        return slot <= maxSlot() ? slot : -1;
     }
 
     @Override

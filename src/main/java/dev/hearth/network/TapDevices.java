@@ -39,6 +39,16 @@ public final class TapDevices {
         }
     }
 
+    /** Returns the names of the host's TUN and TAP devices. */
+    public static List<String> list() throws IOException {
+        try (var links = java.nio.file.Files.list(java.nio.file.Path.of("/sys/class/net"))) {
+            return links.filter(link -> java.nio.file.Files.exists(link.resolve("tun_flags")))
+                    .map(link -> link.getFileName().toString())
+                    .sorted()
+                    .toList();
+        }
+    }
+
     public static boolean exists(String name) throws IOException {
         requireValidName(name);
         return java.nio.file.Files.exists(java.nio.file.Path.of("/sys/class/net", name));

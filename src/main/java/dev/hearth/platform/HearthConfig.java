@@ -3,6 +3,7 @@ package dev.hearth.platform;
 import dev.hearth.network.Subnet;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -54,12 +55,20 @@ public class HearthConfig {
     String subnet;
 
     @Inject
+    @ConfigProperty(name = "hearth.network.tap-prefix", defaultValue = Subnet.DEFAULT_TAP_PREFIX)
+    String tapPrefix;
+
+    @Inject
     @ConfigProperty(name = "hearth.ssh.user", defaultValue = "root")
     String sshUser;
 
     @Inject
     @ConfigProperty(name = "hearth.limits.max-vms", defaultValue = "20")
     int maxVms;
+
+    @Inject
+    @ConfigProperty(name = "hearth.limits.memory-budget-mib")
+    Optional<Long> memoryBudgetMib;
 
     @Inject
     @ConfigProperty(name = "hearth.limits.max-vcpus", defaultValue = "4")
@@ -102,12 +111,21 @@ public class HearthConfig {
     int commandOutputCapBytes;
 
     @Inject
+    @ConfigProperty(name = "hearth.api.max-json-body-bytes", defaultValue = "4194304")
+    long maxJsonBodyBytes;
+
+    @Inject
     @ConfigProperty(name = "hearth.auth.token-sha256")
     Optional<String> tokenSha256;
 
     /** The SHA-256 hashes of the accepted API tokens; none configured means every API call is rejected. */
     public List<byte[]> tokenHashes() {
         return tokenSha256.map(BearerTokenMechanism::parseHashes).orElse(List.of());
+    }
+
+    /** The largest JSON request body accepted, in bytes; a command's stdin of up to 1 MiB must fit. */
+    public long maxJsonBodyBytes() {
+        return maxJsonBodyBytes;
     }
 
     public Duration commandDefaultTimeout() {
@@ -164,8 +182,9 @@ public class HearthConfig {
         return Duration.ofSeconds(stopTimeoutSeconds);
     }
 
+    /** The subnet VMs get their slots from, with the TAP name prefix. */
     public Subnet subnet() {
-        return Subnet.parse(subnet);
+        return Subnet.parse(subnet, tapPrefix);
     }
 
     public String sshUser() {
@@ -174,6 +193,17 @@ public class HearthConfig {
 
     public int maxVms() {
         return maxVms;
+    }
+
+    /**
+     * Memory all VMs with a Firecracker process may have together, in MiB: the configured
+     * budget, or three quarters of the host's physical memory.
+     */
+    public long memoryBudgetMib() {
+        return memoryBudgetMib.orElseGet(() -> {
+            var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+            return os.getTotalMemorySize() / (1024 * 1024) * 3 / 4;
+        });
     }
 
     public int maxVcpus() {

@@ -8,13 +8,15 @@ import jakarta.ws.rs.ext.Provider;
 
 /**
  * JSON-B settings for the REST API: a request with a field the API does not know is rejected
- * (Yasson's {@code jsonb.fail-on-unknown-properties}), and null fields are left out of responses.
+ * (Yasson's {@code jsonb.fail-on-unknown-properties}), as is a number where a string belongs or a
+ * fraction where a whole number belongs, and null fields are left out of responses.
  */
 @Provider
 public class JsonbSettings implements ContextResolver<Jsonb> {
 
     private final Jsonb jsonb = JsonbBuilder.create(new JsonbConfig()
             .withNullValues(false)
+            .withDeserializers(new StrictJsonValues.IntegerValue(), new StrictJsonValues.StringValue())
             .setProperty("jsonb.fail-on-unknown-properties", true));
 
     @Override

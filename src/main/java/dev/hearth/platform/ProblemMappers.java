@@ -42,6 +42,12 @@ public final class ProblemMappers {
         if (exception instanceof HearthException hearth) {
             return Problem.of(hearth.status(), hearth.title(), hearth.getMessage(), hearth.vmId());
         }
+        // A body reader wraps what the entity stream throws, such as the JSON body limit's 413.
+        for (Throwable cause = exception.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+            if (cause instanceof HearthException hearth) {
+                return problemFor(hearth);
+            }
+        }
         if (exception instanceof ConstraintViolationException violation) {
             return Problem.of(400, "Invalid request", describe(violation), null);
         }

@@ -25,6 +25,9 @@ import java.util.Map;
 @NamedQuery(name = MicroVm.ALL, query = "SELECT v FROM MicroVm v WHERE v.state <> dev.hearth.vms.VmState.DELETED ORDER BY v.createdAt")
 @NamedQuery(name = MicroVm.BY_STATE, query = "SELECT v FROM MicroVm v WHERE v.state = :state ORDER BY v.createdAt")
 @NamedQuery(name = MicroVm.COUNT_LIVE, query = "SELECT COUNT(v) FROM MicroVm v WHERE v.state <> dev.hearth.vms.VmState.DELETED")
+@NamedQuery(name = MicroVm.MEMORY_IN_USE, query = "SELECT COALESCE(SUM(v.memoryMib), 0) FROM MicroVm v WHERE v.state IN "
+        + "(dev.hearth.vms.VmState.PROVISIONING, dev.hearth.vms.VmState.BOOTING, dev.hearth.vms.VmState.RUNNING, "
+        + "dev.hearth.vms.VmState.PAUSED, dev.hearth.vms.VmState.STOPPING)")
 @NamedQuery(name = MicroVm.USED_SLOTS, query = "SELECT v.slot FROM MicroVm v WHERE v.slot IS NOT NULL ORDER BY v.slot")
 public class MicroVm {
 
@@ -32,6 +35,7 @@ public class MicroVm {
     static final String BY_STATE = "MicroVm.byState";
     static final String COUNT_LIVE = "MicroVm.countLive";
     static final String USED_SLOTS = "MicroVm.usedSlots";
+    static final String MEMORY_IN_USE = "MicroVm.memoryInUse";
 
     @Id
     @Column(length = 36)

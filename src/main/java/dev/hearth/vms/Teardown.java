@@ -65,6 +65,14 @@ final class Teardown {
         return failures;
     }
 
+    /** Clears what the row records of released resources, so that its slot and addresses are free again. */
+    static void forgetResources(MicroVm row) {
+        row.assignSlot(null, null, null, null, null);
+        row.setFirecrackerPid(null);
+        row.setSocketPath(null);
+        row.setRootfsPath(null);
+    }
+
     private static void record(List<String> failures, MicroVm vm, String what, Exception e) {
         LOG.log(Level.WARNING, "VM " + vm.getId() + ": " + what + " failed", e);
         failures.add(what + " failed: " + e.getMessage());

@@ -1,6 +1,7 @@
 package dev.hearth.vms;
 
 import dev.hearth.network.Subnet;
+import dev.hearth.platform.HearthException;
 import jakarta.ejb.Stateless;
 import jakarta.ejb.TransactionAttribute;
 import jakarta.ejb.TransactionAttributeType;
@@ -21,6 +22,30 @@ public class VmStore {
         em.persist(vm);
         em.flush();
         return vm;
+    }
+
+    /**
+     * Inserts {@code vm} if it fits: fewer than {@code maxVms} live VMs, and its memory within
+     * {@code memoryBudgetMib} together with that of every VM that may have a Firecracker process.
+     * The row of {@code admission_lock} stays locked until the transaction ends, so concurrent
+     * admissions run one after the other and cannot both take the last place.
+     *
+     * @throws HearthException 409 when the VM does not fit
+     */
+    public MicroVm admit(MicroVm vm, int maxVms, long memoryBudgetMib) {
+        em.createNativeQuery("SELECT id FROM admission_lock WHERE id = 1 FOR UPDATE").getResultList();
+        long live = countLive();
+        if (live >= maxVms) {
+            throw new HearthException(409, "VM limit reached", "there are already " + live + " VMs and the maximum is "
+                    + maxVms + " (hearth.limits.max-vms); delete one first", null);
+        }
+        long inUse = em.createNamedQuery(MicroVm.MEMORY_IN_USE, Number.class).getSingleResult().longValue();
+        if (inUse + vm.getMemoryMib() > memoryBudgetMib) {
+            throw new HearthException(409, "Memory budget exhausted", "memoryMib " + vm.getMemoryMib()
+                    + " does not fit: VMs already use " + inUse + " of the " + memoryBudgetMib
+                    + " MiB budget (hearth.limits.memory-budget-mib); ask for less or delete a VM first", null);
+        }
+        return insert(vm);
     }
 
     public Optional<MicroVm> find(String id) {

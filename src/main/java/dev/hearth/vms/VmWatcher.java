@@ -67,13 +67,13 @@ public class VmWatcher {
             if (current == null || (current.getState() != VmState.RUNNING && current.getState() != VmState.PAUSED)) {
                 return null;
             }
+            VmState was = current.getState();
             String reason = process.map(FirecrackerProcess::exitDescription)
                     .orElse("Firecracker (pid " + current.getFirecrackerPid() + ") is gone");
             ssh.evict(current.getId());
-            store.update(current.getId(), row -> row.transition(VmState.FAILED, "the VM stopped while " + current.getState()
-                    + ": " + reason));
+            store.update(current.getId(), row -> row.transition(VmState.FAILED, "the VM stopped while " + was + ": " + reason));
             LOG.log(Level.WARNING, "VM {0} is FAILED: its Firecracker process stopped while it was {1}: {2}",
-                    new Object[] {current.getId(), current.getState(), reason});
+                    new Object[] {current.getId(), was, reason});
             return null;
         });
     }

@@ -1,5 +1,6 @@
 package dev.hearth.vms;
 
+import dev.hearth.disks.BaseImage;
 import dev.hearth.disks.BaseImages;
 import dev.hearth.firecracker.FirecrackerApiException;
 import dev.hearth.firecracker.FirecrackerClient;
@@ -15,6 +16,7 @@ import jakarta.json.bind.Jsonb;
 import jakarta.json.bind.JsonbBuilder;
 import java.io.IOException;
 import java.lang.reflect.Type;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -77,26 +79,46 @@ public class Vms {
         if (!name.matches(config.namePattern())) {
             throw HearthException.badRequest("name: must match " + config.namePattern() + " (was " + name + ")");
         }
+        BaseImage base;
         try {
-            if (new BaseImages(config.imagesDir()).find(image).isEmpty()) {
-                throw HearthException.badRequest("image: unknown image '" + image + "'; GET /api/v1/images lists the images");
-            }
+            base = new BaseImages(config.imagesDir()).find(image).orElseThrow(() -> HearthException.badRequest(
+                    "image: unknown image '" + image + "'; GET /api/v1/images lists the images"));
         } catch (IOException e) {
             throw new HearthException(500, "Base image unreadable", "image " + image + " cannot be read: " + e.getMessage(), null);
         }
-        // NOTE: the count and the insert below are separate steps, so two creates racing for the
-        // last place can both pass. The slot constraint still keeps their resources distinct.
-        if (store.countLive() >= config.maxVms()) {
-            throw new HearthException(409, "VM limit reached", "there are already " + config.maxVms()
-                    + " VMs, the maximum (hearth.limits.max-vms); delete one first", null);
-        }
+        checkFreeDisk(base);
 
         String metadata = request.metadata() == null ? null : JSONB.toJson(request.metadata());
-        MicroVm vm = store.insert(new MicroVm(id, name, image, vcpus, memoryMib, metadata));
+        MicroVm vm = store.admit(new MicroVm(id, name, image, vcpus, memoryMib, metadata), config.maxVms(),
+                config.memoryBudgetMib());
         LOG.log(Level.INFO, "VM {0} ({1}) is PROVISIONING: image {2}, {3} vCPUs, {4} MiB",
                 new Object[] {id, name, image, vcpus, memoryMib});
         provisioner.provision(id);
         return view(vm);
+    }
+
+    /**
+     * Rejects a create with 507 when the root disk copy would leave less than the free-disk
+     * floor on the state filesystem. The copy needs at most the image's allocated bytes.
+     */
+    private void checkFreeDisk(BaseImage image) {
+        try {
+            Files.createDirectories(config.vmsDir());
+            long usable = Files.getFileStore(config.vmsDir()).getUsableSpace();
+            long needed = image.rootfsAllocatedBytes();
+            if (usable - needed < config.minFreeBytes()) {
+                LOG.log(Level.WARNING, "Rejected a create: {0} has {1} MiB usable, the copy of {2} needs {3} MiB, and {4} MiB "
+                        + "must stay free", new Object[] {config.vmsDir(), usable >> 20, image.name(), needed >> 20,
+                        config.minFreeBytes() >> 20});
+                throw new HearthException(507, "Insufficient storage", "the root disk of image " + image.name() + " needs "
+                        + (needed >> 20) + " MiB, but " + config.vmsDir() + " has " + (usable >> 20) + " MiB usable and "
+                        + (config.minFreeBytes() >> 20) + " MiB must stay free (hearth.disk.min-free-mib); free space "
+                        + "or delete VMs first", null);
+            }
+        } catch (IOException e) {
+            throw new HearthException(500, "State directory unusable", "free space in " + config.vmsDir()
+                    + " cannot be read: " + e.getMessage(), null);
+        }
     }
 
     public List<VmView> list(VmState state) {
@@ -199,10 +221,7 @@ public class Vms {
                 throw new HearthException(500, "Delete incomplete", reason + "; DELETE again to retry", id);
             }
             store.update(id, row -> {
-                row.assignSlot(null, null, null, null, null);
-                row.setFirecrackerPid(null);
-                row.setSocketPath(null);
-                row.setRootfsPath(null);
+                Teardown.forgetResources(row);
                 row.transition(VmState.DELETED, null);
             });
             LOG.log(Level.INFO, "VM {0} is DELETED", id);

@@ -23,4 +23,18 @@ public record GuestImage(String name, Path rootfs, Path kernel, Path initrd, Str
                 Path.of(json.at("/kernel/path").asText()), Path.of(json.at("/initrd/path").asText()),
                 json.get("bootArgs").asText());
     }
+
+    /**
+     * Links the test image into {@code imagesDir}, the images directory of a Hearth under test,
+     * unless a link is already there; returns the image.
+     */
+    public static GuestImage linkInto(Path imagesDir) throws IOException {
+        GuestImage image = forTests();
+        java.nio.file.Files.createDirectories(imagesDir);
+        Path link = imagesDir.resolve(image.name());
+        if (!java.nio.file.Files.exists(link)) {
+            java.nio.file.Files.createSymbolicLink(link, image.rootfs().getParent());
+        }
+        return image;
+    }
 }

@@ -65,4 +65,32 @@ class SubnetTest {
         assertThatThrownBy(() -> Subnet.parse("300.16.0.0/16")).hasMessageContaining("above 255");
         assertThatThrownBy(() -> Subnet.parse("172.16.0.0/30")).hasMessageContaining("outside /8 to /29");
     }
+
+    @Test
+    void tapPrefixNamesTheDevices() {
+        Subnet other = Subnet.parse("10.0.0.0/8", "hx");
+
+        assertThat(other.slot(7).tapName()).isEqualTo("hx7");
+        assertThat(Subnet.parse("10.0.0.0/8", "abcdefgh").slot(other.maxSlot()).tapName()).hasSize(15);
+    }
+
+    @Test
+    void invalidTapPrefixesAreRejected() {
+        assertThatThrownBy(() -> Subnet.parse("172.16.0.0/16", "abcdefghi")).hasMessageContaining("invalid TAP name prefix");
+        assertThatThrownBy(() -> Subnet.parse("172.16.0.0/16", "Tap")).hasMessageContaining("invalid TAP name prefix");
+        assertThatThrownBy(() -> Subnet.parse("172.16.0.0/16", "t;p")).hasMessageContaining("invalid TAP name prefix");
+        assertThatThrownBy(() -> Subnet.parse("172.16.0.0/16", "")).hasMessageContaining("invalid TAP name prefix");
+    }
+
+    @Test
+    void slotOfTapReadsOnlyThisSubnetsNames() {
+        assertThat(cut.slotOfTap("hearth12")).isEqualTo(12);
+        assertThat(cut.slotOfTap("hearth16383")).isEqualTo(16383);
+        assertThat(cut.slotOfTap("hearth16384")).as("beyond the last slot").isEqualTo(-1);
+        assertThat(cut.slotOfTap("hearth")).isEqualTo(-1);
+        assertThat(cut.slotOfTap("hearth012")).isEqualTo(-1);
+        assertThat(cut.slotOfTap("hearthx1")).isEqualTo(-1);
+        assertThat(cut.slotOfTap("eth0")).isEqualTo(-1);
+        assertThat(cut.slotOfTap("hearth99999999999")).isEqualTo(-1);
+    }
 }

@@ -39,6 +39,16 @@ class ProblemMappersTest {
     }
 
     @Test
+    void wrappedHearthExceptionKeepsItsStatus() {
+        HearthException tooLarge = new HearthException(413, "Request body too large", "at most 10 bytes", null);
+
+        Problem problem = ProblemMappers.problemFor(new JsonbException("reading failed", new RuntimeException(tooLarge)));
+
+        assertThat(problem.status()).isEqualTo(413);
+        assertThat(problem.detail()).isEqualTo("at most 10 bytes");
+    }
+
+    @Test
     void invalidJsonIs400() {
         Problem problem = ProblemMappers.problemFor(new JsonbException("Unexpected char 39"));
 
