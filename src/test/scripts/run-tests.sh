@@ -22,8 +22,10 @@ mariadb -e "DROP DATABASE IF EXISTS hearth_it; CREATE DATABASE hearth_it CHARACT
 it_dir=/tmp/hearth-it
 rm -rf "$it_dir"
 cleanup() {
-  # The restart and race tests create hearth_restart and hearth_race and drop them when they end.
-  mariadb -e "DROP DATABASE IF EXISTS hearth_it; DROP DATABASE IF EXISTS hearth_restart; DROP DATABASE IF EXISTS hearth_race" || true
+  # The tests on a Payara Micro process of their own create hearth_restart, hearth_race and
+  # hearth_disk, and drop them when they end.
+  mariadb -e "DROP DATABASE IF EXISTS hearth_it; DROP DATABASE IF EXISTS hearth_restart;
+    DROP DATABASE IF EXISTS hearth_race; DROP DATABASE IF EXISTS hearth_disk" || true
   rm -rf "$it_dir"
   rm -rf /tmp/arquillian-payara-micro* /tmp/payaramicro-rt* 2>/dev/null || true
 }

@@ -57,9 +57,10 @@ public final class FirecrackerProcess {
      * that process is gone or is not the one serving {@code apiSocket}.
      */
     public static Optional<FirecrackerProcess> find(long pid, Path apiSocket, Path logFile) {
+        Path socket = apiSocket.toAbsolutePath().normalize();
         return ProcessHandle.of(pid)
                 .filter(ProcessHandle::isAlive)
-                .filter(handle -> apiSocketOf(handle.pid()).map(apiSocket::equals).orElse(false))
+                .filter(handle -> apiSocketOf(handle.pid()).map(socket::equals).orElse(false))
                 .map(handle -> new FirecrackerProcess(handle, null, apiSocket, logFile));
     }
 
@@ -68,13 +69,14 @@ public final class FirecrackerProcess {
      * Firecracker processes of this Hearth instance, whether or not a VM row records them.
      */
     public static List<ProcessHandle> withApiSocketIn(Path directory) {
+        Path parent = directory.toAbsolutePath().normalize();
         return ProcessHandle.allProcesses()
-                .filter(handle -> apiSocketOf(handle.pid()).map(socket -> socket.startsWith(directory)).orElse(false))
+                .filter(handle -> apiSocketOf(handle.pid()).map(socket -> socket.startsWith(parent)).orElse(false))
                 .toList();
     }
 
     /**
-     * Returns the normalised {@code --api-sock} argument of process {@code pid}, read from
+     * Returns the absolute, normalised {@code --api-sock} argument of process {@code pid}, read from
      * {@code /proc/<pid>/cmdline}. {@link ProcessHandle.Info#arguments()} is no use here: JDK 17
      * left it empty for the emulator's 11 KB command line with its class path.
      */
@@ -90,7 +92,7 @@ public final class FirecrackerProcess {
         if (option < 0 || option + 1 >= arguments.size()) {
             return Optional.empty();
         }
-        return Optional.of(Path.of(arguments.get(option + 1)).normalize());
+        return Optional.of(Path.of(arguments.get(option + 1)).toAbsolutePath().normalize());
     }
 
     /**

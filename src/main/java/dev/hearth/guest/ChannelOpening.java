@@ -22,9 +22,9 @@ final class ChannelOpening {
         T open() throws IOException;
     }
 
-    static final int ATTEMPTS = 8;
+    static final int ATTEMPTS = 10;
     private static final long FIRST_PAUSE_MILLIS = 25;
-    private static final long MAX_PAUSE_MILLIS = 400;
+    private static final long MAX_PAUSE_MILLIS = 1000;
 
     private static final Logger LOG = Logger.getLogger(ChannelOpening.class.getName());
 
@@ -33,14 +33,20 @@ final class ChannelOpening {
 
     /**
      * Returns {@code opener}'s channel, trying up to {@value #ATTEMPTS} times while the server
-     * rejects it as administratively prohibited, with pauses growing from 25 ms to 400 ms.
+     * rejects it as administratively prohibited, with pauses growing from 25 ms to 1 s (about
+     * 4.6 s in all).
      * {@code guest} names the guest in the log.
      */
     static <T> T open(String guest, Opener<T> opener) throws IOException {
         long pause = FIRST_PAUSE_MILLIS;
         for (int attempt = 1; ; attempt++) {
             try {
-                return opener.open();
+                T channel = opener.open();
+                if (attempt > 1) {
+                    LOG.log(Level.INFO, "{0} accepted a new SSH channel at attempt {1} after rejecting it for room",
+                            new Object[] {guest, attempt});
+                }
+                return channel;
             } catch (IOException e) {
                 if (!isRejectedForRoom(e) || attempt == ATTEMPTS) {
                     throw e;

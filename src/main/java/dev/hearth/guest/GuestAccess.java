@@ -66,7 +66,10 @@ public class GuestAccess {
                     throw HearthException.badRequest("env: invalid variable name '" + variable.getKey()
                             + "'; use letters, digits and '_', not starting with a digit");
                 }
-                if (variable.getValue() != null && variable.getValue().indexOf('\0') >= 0) {
+                if (variable.getValue() == null) {
+                    throw HearthException.badRequest("env: the value of " + variable.getKey() + " is missing");
+                }
+                if (variable.getValue().indexOf('\0') >= 0) {
                     throw HearthException.badRequest("env: the value of " + variable.getKey() + " must not contain a NUL byte");
                 }
             }

@@ -25,8 +25,11 @@ import org.apache.sshd.common.config.keys.KeyUtils;
  */
 public final class SessionPool implements AutoCloseable {
 
-    /** Channels one session carries at once. */
-    public static final int CHANNELS_PER_SESSION = 8;
+    /**
+     * Channels one session carries at once. The margin of 4 below sshd's 10 covers channels that
+     * sshd still counts for a moment after they closed.
+     */
+    public static final int CHANNELS_PER_SESSION = 6;
 
     static final AttributeRepository.AttributeKey<PublicKey> PINNED_HOST_KEY = new AttributeRepository.AttributeKey<>();
 

@@ -13,8 +13,11 @@ public record Subnet(int network, int prefixLength, String tapPrefix) {
 
     private static final Pattern CIDR = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})/(\\d{1,2})");
 
-    /** A TAP name prefix: up to 8 characters, so that prefix and a slot number of a /8 fit in 15. */
-    private static final Pattern TAP_PREFIX = Pattern.compile("[a-z][a-z0-9]{0,7}");
+    /**
+     * A TAP name prefix: up to 8 characters, so that prefix and a slot number of a /8 fit in 15.
+     * It ends in a letter, so that no device of prefix {@code tap1} looks like one of {@code tap}.
+     */
+    private static final Pattern TAP_PREFIX = Pattern.compile("[a-z]([a-z0-9]{0,6}[a-z])?");
 
     /** The TAP name prefix when none is configured. */
     public static final String DEFAULT_TAP_PREFIX = "hearth";
@@ -25,7 +28,7 @@ public record Subnet(int network, int prefixLength, String tapPrefix) {
     public Subnet {
         if (tapPrefix == null || !TAP_PREFIX.matcher(tapPrefix).matches()) {
             throw new IllegalArgumentException("invalid TAP name prefix '" + tapPrefix
-                    + "': expected a lowercase letter followed by up to 7 lowercase letters or digits");
+                    + "': expected 1 to 8 lowercase letters or digits, starting and ending with a letter");
         }
         if (prefixLength < 8 || prefixLength > 29) {
             throw new IllegalArgumentException("subnet prefix length /" + prefixLength + " is outside /8 to /29");
@@ -83,7 +86,7 @@ public record Subnet(int network, int prefixLength, String tapPrefix) {
             return -1;
         }
         String digits = name.substring(tapPrefix.length());
-        if (!digits.chars().allMatch(c -> c >= '0' && c <= '9') || digits.startsWith("0")) {
+        if (digits.length() > 9 || !digits.chars().allMatch(c -> c >= '0' && c <= '9') || digits.startsWith("0")) {
             return -1;
         }
         int slot = Integer.parseInt(digits);

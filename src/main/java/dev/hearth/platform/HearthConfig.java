@@ -123,7 +123,10 @@ public class HearthConfig {
         return tokenSha256.map(BearerTokenMechanism::parseHashes).orElse(List.of());
     }
 
-    /** The largest JSON request body accepted, in bytes; a command's stdin of up to 1 MiB must fit. */
+    /**
+     * The largest JSON request body accepted, in bytes. The default of 4 MiB fits a command with
+     * 1 MiB of plain text on stdin; escaped characters take up to 6 bytes each in JSON.
+     */
     public long maxJsonBodyBytes() {
         return maxJsonBodyBytes;
     }
@@ -140,8 +143,9 @@ public class HearthConfig {
         return commandOutputCapBytes;
     }
 
+    /** The state directory as an absolute, normalised path, so that paths built from it compare equal. */
     public Path stateDir() {
-        return Path.of(stateDir);
+        return Path.of(stateDir).toAbsolutePath().normalize();
     }
 
     /** Where each VM's directory lives: {@code <state-dir>/vms/<id>}. */

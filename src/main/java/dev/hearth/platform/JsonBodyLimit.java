@@ -4,19 +4,26 @@ import jakarta.annotation.Priority;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.container.ContainerRequestFilter;
+import jakarta.ws.rs.container.ResourceInfo;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.ext.Provider;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.Method;
+import java.util.Arrays;
+import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * Rejects JSON request bodies larger than {@code hearth.api.max-json-body-bytes} with 413 before
  * they are parsed: at once when {@code Content-Length} is too large, and otherwise as soon as
- * more bytes than that have been read. File uploads are not JSON and stream without this limit.
+ * more bytes than that have been read. It applies to resource methods that consume only JSON, so
+ * a file upload streams without this limit whatever its content type.
  */
 @Provider
 @Priority(Priorities.ENTITY_CODER)
@@ -27,10 +34,12 @@ public class JsonBodyLimit implements ContainerRequestFilter {
     @Inject
     HearthConfig config;
 
+    @Context
+    ResourceInfo resource;
+
     @Override
     public void filter(ContainerRequestContext request) {
-        MediaType type = request.getMediaType();
-        if (type == null || !MediaType.APPLICATION_JSON_TYPE.isCompatible(type)) {
+        if (!consumesOnlyJson()) {
             return;
         }
         long limit = config.maxJsonBodyBytes();
@@ -41,6 +50,19 @@ public class JsonBodyLimit implements ContainerRequestFilter {
             return;
         }
         request.setEntityStream(new BoundedStream(request.getEntityStream(), limit));
+    }
+
+    /** Returns whether the matched resource method, or else its class, consumes JSON and nothing else. */
+    private boolean consumesOnlyJson() {
+        Method method = resource.getResourceMethod();
+        if (method == null) {
+            return false;
+        }
+        Consumes consumes = method.getAnnotation(Consumes.class);
+        if (consumes == null) {
+            consumes = resource.getResourceClass().getAnnotation(Consumes.class);
+        }
+        return consumes != null && Arrays.asList(consumes.value()).equals(List.of(MediaType.APPLICATION_JSON));
     }
 
     static Problem tooLarge(long limit) {

@@ -5,6 +5,7 @@ import jakarta.validation.ConstraintViolation;
 import jakarta.validation.ConstraintViolationException;
 import jakarta.ws.rs.ProcessingException;
 import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.NoContentException;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.Provider;
@@ -57,6 +58,10 @@ public final class ProblemMappers {
         if (exception instanceof WebApplicationException web) {
             if (web.getCause() instanceof JsonbException json) {
                 return problemFor(json);
+            }
+            if (web.getCause() instanceof NoContentException) {
+                return Problem.of(400, "Invalid request body", "the request body is empty; this request needs a JSON body",
+                        null);
             }
             Response.StatusType status = web.getResponse().getStatusInfo();
             return Problem.of(status.getStatusCode(), status.getReasonPhrase(), web.getMessage(), null);

@@ -11,8 +11,8 @@ import java.lang.reflect.Type;
 
 /**
  * Deserializers that take a JSON value only when it has the field's own type. Yasson on its own
- * turns {@code 1.5} into the integer 1 and {@code 123} into the string "123", so a request could
- * mean something other than what it says.
+ * turns {@code 1.5} into the integer 1 and {@code 123} into the string "123", so the bound value
+ * could differ from the request.
  */
 final class StrictJsonValues {
 

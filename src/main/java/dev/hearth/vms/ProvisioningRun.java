@@ -108,8 +108,8 @@ final class ProvisioningRun {
     /** Runs one step; returns false when the run must stop, after undoing on failure. */
     private boolean runStep(Step step) {
         if (!isStillWanted()) {
-            LOG.log(Level.INFO, "VM {0}: provisioning stopped before {1} because the VM is being deleted",
-                    new Object[] {vmId, step.name()});
+            LOG.log(Level.INFO, "VM {0}: provisioning stopped before {1} because the VM is {2}",
+                    new Object[] {vmId, step.name(), vm == null ? "gone" : vm.getState()});
             return false;
         }
         long started = System.nanoTime();
@@ -130,18 +130,23 @@ final class ProvisioningRun {
         return true;
     }
 
+    /**
+     * Returns whether the run may go on: the VM is still PROVISIONING or BOOTING. A delete makes
+     * it STOPPING, and a new deployment's start-up reconciliation may have made it FAILED while
+     * this run of the old deployment was still in a step.
+     */
     private boolean isStillWanted() {
         vm = store.find(vmId).orElse(null);
-        return vm != null && vm.getState() != VmState.STOPPING && vm.getState() != VmState.DELETED;
+        return vm != null && (vm.getState() == VmState.PROVISIONING || vm.getState() == VmState.BOOTING);
     }
 
     private void fail(Step step, Exception cause) {
         String reason = step.name() + " failed: " + cause.getMessage();
         locks.withLock(vmId, () -> {
             if (!isStillWanted()) {
-                // A delete is tearing the VM down; the failure is a consequence of that.
-                LOG.log(Level.INFO, "VM {0}: {1} ended while the VM was being deleted: {2}",
-                        new Object[] {vmId, step.name(), cause.getMessage()});
+                // A delete or the start-up reconciliation is releasing the VM; the failure follows from that.
+                LOG.log(Level.INFO, "VM {0}: {1} ended while the VM was {2}: {3}",
+                        new Object[] {vmId, step.name(), vm == null ? "gone" : vm.getState(), cause.getMessage()});
                 return null;
             }
             LOG.log(Level.WARNING, "VM " + vmId + ": " + reason, cause);

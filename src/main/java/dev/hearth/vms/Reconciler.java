@@ -67,19 +67,29 @@ public class Reconciler {
     /** Actions of the reconciliation, for its summary line. */
     private final List<String> actions = new ArrayList<>();
 
+    @Inject
+    StartupState startup;
+
+    /**
+     * Runs without a transaction, so that each row change commits on its own and one failing row
+     * does not roll back the others. The annotation must be on the method: the class's does not
+     * apply to a lifecycle callback.
+     */
     @PostConstruct
+    @TransactionAttribute(TransactionAttributeType.NOT_SUPPORTED)
     void reconcile() {
         try {
             Set<Long> adoptedPids = new HashSet<>();
-            for (MicroVm vm : store.list(null)) {
+            for (MicroVm listed : store.list(null)) {
+                String id = listed.getId();
                 try {
-                    locks.withLock(vm.getId(), () -> {
-                        reconcileRow(vm, adoptedPids);
+                    locks.withLock(id, () -> {
+                        // Read again under the lock: the row may have changed since the list.
+                        store.find(id).ifPresent(vm -> reconcileRow(vm, adoptedPids));
                         return null;
                     });
                 } catch (RuntimeException e) {
-                    LOG.log(Level.SEVERE, "Reconciling VM " + vm.getId() + " (" + vm.getState() + ") failed; "
-                            + "it keeps its row as it is", e);
+                    LOG.log(Level.SEVERE, "Reconciling VM " + id + " failed; it keeps its row as it is", e);
                 }
             }
             removeOrphans(adoptedPids);
@@ -88,6 +98,8 @@ public class Reconciler {
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "Reconciling the VM rows with the host at start-up failed; VMs and host resources "
                     + "may disagree until the next start", e);
+        } finally {
+            startup.markReconciled();
         }
     }
 
@@ -172,48 +184,84 @@ public class Reconciler {
                 ownedTaps.add(vm.getTapName());
             }
             if (vm.getSocketPath() != null && vm.getFirecrackerPid() != null && adoptedPids.contains(vm.getFirecrackerPid())) {
-                liveSockets.add(Path.of(vm.getSocketPath()));
+                liveSockets.add(Path.of(vm.getSocketPath()).toAbsolutePath().normalize());
             }
         }
-        Path vmsDir = config.vmsDir().toAbsolutePath().normalize();
+
+        Path vmsDir = config.vmsDir();
+        if (store.countAll() == 0 && hasEntries(vmsDir)) {
+            LOG.log(Level.WARNING, "The database has no VM rows at all, but {0} has VM directories: hearth.db.url may name "
+                    + "the wrong database. Leaving every Firecracker process, TAP device and VM directory as it is; "
+                    + "remove them by hand if they are really orphans", vmsDir);
+            actions.add("orphans left alone (no VM rows at all)");
+            return;
+        }
+
         for (ProcessHandle process : FirecrackerProcess.withApiSocketIn(vmsDir)) {
             if (!adoptedPids.contains(process.pid())) {
                 stopOrphan(process);
             }
         }
+        removeOrphanTaps(ownedTaps);
+        removeOrphanDirectories(vmsDir, ownedIds, liveSockets);
+    }
+
+    private void removeOrphanTaps(Set<String> ownedTaps) {
         Subnet subnet = config.subnet();
+        List<String> taps;
         try {
-            for (String tap : TapDevices.list()) {
-                if (subnet.slotOfTap(tap) > 0 && !ownedTaps.contains(tap)) {
-                    TapDevices.delete(tap);
-                    LOG.log(Level.WARNING, "Removed TAP device {0}: no VM owns it", tap);
-                    actions.add("TAP " + tap + " removed");
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "Removing TAP devices that no VM owns failed", e);
+            taps = TapDevices.list();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "Listing the host's TAP devices failed; TAP devices that no VM owns stay", e);
+            return;
         }
+        for (String tap : taps) {
+            if (subnet.slotOfTap(tap) <= 0 || ownedTaps.contains(tap)) {
+                continue;
+            }
+            try {
+                TapDevices.delete(tap);
+                LOG.log(Level.WARNING, "Removed TAP device {0}: no VM owns it", tap);
+                actions.add("TAP " + tap + " removed");
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "Removing TAP device " + tap + ", which no VM owns, failed", e);
+            }
+        }
+    }
+
+    /** Removes directories without a row, and in the others a socket that no adopted Firecracker serves. */
+    private void removeOrphanDirectories(Path vmsDir, Set<String> ownedIds, Set<Path> liveSockets) {
         if (!Files.isDirectory(vmsDir)) {
             return;
         }
         try (Stream<Path> directories = Files.list(vmsDir)) {
             for (Path directory : directories.toList()) {
-                String name = directory.getFileName().toString();
-                if (!ownedIds.contains(name)) {
+                if (!ownedIds.contains(directory.getFileName().toString())) {
                     Teardown.deleteRecursively(directory);
                     LOG.log(Level.WARNING, "Removed {0}: no VM owns it", directory);
                     actions.add(directory + " removed");
-                } else {
-                    Path socket = directory.resolve(SOCKET_NAME);
-                    if (Files.exists(socket) && !liveSockets.contains(socket)) {
-                        Files.delete(socket);
-                        LOG.log(Level.WARNING, "Removed socket {0}: no running Firecracker serves it", socket);
-                        actions.add("socket " + socket + " removed");
-                    }
+                    continue;
+                }
+                Path socket = directory.resolve(SOCKET_NAME);
+                if (Files.exists(socket) && !liveSockets.contains(socket)) {
+                    Files.delete(socket);
+                    LOG.log(Level.WARNING, "Removed socket {0}: no running Firecracker serves it", socket);
+                    actions.add("socket " + socket + " removed");
                 }
             }
         } catch (IOException e) {
             LOG.log(Level.WARNING, "Removing VM directories that no VM owns from " + vmsDir + " failed", e);
+        }
+    }
+
+    private static boolean hasEntries(Path directory) {
+        if (!Files.isDirectory(directory)) {
+            return false;
+        }
+        try (Stream<Path> entries = Files.list(directory)) {
+            return entries.findAny().isPresent();
+        } catch (IOException e) {
+            return true;
         }
     }
 

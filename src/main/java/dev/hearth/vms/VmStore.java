@@ -60,6 +60,11 @@ public class VmStore {
         return em.createNamedQuery(MicroVm.BY_STATE, MicroVm.class).setParameter("state", state).getResultList();
     }
 
+    /** Counts every row, {@code DELETED} ones included. */
+    public long countAll() {
+        return em.createQuery("SELECT COUNT(v) FROM MicroVm v", Long.class).getSingleResult();
+    }
+
     public long countLive() {
         return em.createNamedQuery(MicroVm.COUNT_LIVE, Long.class).getSingleResult();
     }

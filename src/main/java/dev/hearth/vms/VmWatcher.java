@@ -43,8 +43,15 @@ public class VmWatcher {
     @EJB
     SshConnections ssh;
 
+    @Inject
+    StartupState startup;
+
     @Schedule(second = "*/2", minute = "*", hour = "*", persistent = false)
     void checkProcesses() {
+        if (!startup.isReconciled()) {
+            // The start-up reconciliation decides about these VMs first.
+            return;
+        }
         for (VmState state : List.of(VmState.RUNNING, VmState.PAUSED)) {
             for (MicroVm vm : store.list(state)) {
                 try {

@@ -19,7 +19,7 @@ class FirecrackerProcessTest {
     /** Starts a stand-in whose command line is longer than the JDK reports, like the emulator's. */
     @BeforeEach
     void start() throws Exception {
-        process = new ProcessBuilder(List.of("sh", "-c", "sleep 60", "sh", "--padding", "p".repeat(12_000),
+        process = new ProcessBuilder(List.of("sh", "-c", "sleep 60; exit 0", "sh", "--padding", "p".repeat(12_000),
                 "--api-sock", SOCKET.toString(), "--id", "vm-1")).start();
     }
 

@@ -59,7 +59,7 @@ public final class StandaloneHearth implements AutoCloseable {
         GuestImage.linkInto(Path.of(System.getProperty("hearth.it.images.dir", "/tmp/hearth-it/images")));
         Files.createDirectories(home.resolve("state"));
         unzip(Path.of("target/hearth.war"), app);
-        sql("DROP DATABASE IF EXISTS " + database() + "; CREATE DATABASE " + database()
+        sqlOnServer("DROP DATABASE IF EXISTS " + database() + "; CREATE DATABASE " + database()
                 + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
         environment.put("HEARTH_STATE_DIR", stateDir().toString());
         environment.put("HEARTH_DB_URL", "jdbc:mariadb://localhost/" + database()
@@ -182,13 +182,27 @@ public final class StandaloneHearth implements AutoCloseable {
             Files.createDirectories(kept.getParent());
             Files.copy(log(), kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
-        sql("DROP DATABASE IF EXISTS " + database());
+        sqlOnServer("DROP DATABASE IF EXISTS " + database());
         deleteRecursively(home);
         GuestImage.linkInto(Path.of(System.getProperty("hearth.it.images.dir", "/tmp/hearth-it/images")));
     }
 
-    private static void sql(String statements) throws IOException {
-        try (Connection connection = DriverManager.getConnection(SOCKET_URL, "root", "");
+    /** The JDBC URL of this instance's database; the user is root without a password. */
+    public String databaseUrl() {
+        return environment.get("HEARTH_DB_URL");
+    }
+
+    /** Runs SQL statements, separated by semicolons, in this instance's database. */
+    public void sql(String statements) throws IOException {
+        execute(environment.get("HEARTH_DB_URL"), statements);
+    }
+
+    private static void sqlOnServer(String statements) throws IOException {
+        execute(SOCKET_URL, statements);
+    }
+
+    private static void execute(String url, String statements) throws IOException {
+        try (Connection connection = DriverManager.getConnection(url, "root", "");
              Statement statement = connection.createStatement()) {
             for (String sql : statements.split(";")) {
                 statement.execute(sql.trim());

@@ -80,6 +80,8 @@ class SubnetTest {
         assertThatThrownBy(() -> Subnet.parse("172.16.0.0/16", "Tap")).hasMessageContaining("invalid TAP name prefix");
         assertThatThrownBy(() -> Subnet.parse("172.16.0.0/16", "t;p")).hasMessageContaining("invalid TAP name prefix");
         assertThatThrownBy(() -> Subnet.parse("172.16.0.0/16", "")).hasMessageContaining("invalid TAP name prefix");
+        assertThatThrownBy(() -> Subnet.parse("172.16.0.0/16", "tap1")).as("a prefix ending in a digit")
+                .hasMessageContaining("invalid TAP name prefix");
     }
 
     @Test
@@ -92,5 +94,6 @@ class SubnetTest {
         assertThat(cut.slotOfTap("hearthx1")).isEqualTo(-1);
         assertThat(cut.slotOfTap("eth0")).isEqualTo(-1);
         assertThat(cut.slotOfTap("hearth99999999999")).isEqualTo(-1);
+        assertThat(Subnet.parse("10.0.0.0/8", "h").slotOfTap("h99999999999999")).as("too many digits for an int").isEqualTo(-1);
     }
 }

@@ -9,6 +9,9 @@ import dev.hearth.lab.HostState;
 import dev.hearth.lab.StandaloneHearth;
 import dev.hearth.lab.TestNetwork;
 import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +20,7 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -110,6 +114,25 @@ class RacesIT {
             assertThat(replies.get(0).status()).as("pause %s: %s", id, replies.get(0).body()).isIn(200, 404);
             assertThat(api.get("/vms/" + id).status()).isEqualTo(404);
             assertThat(HostState.processesMentioning(id)).as("processes of %s", id).isEmpty();
+        }
+    }
+
+    /** Shows that admission is serialised by the database: a create waits while the lock row is held. */
+    @Test
+    void createWaitsForTheAdmissionLock() throws Exception {
+        HearthApi api = hearth.api();
+        try (Connection holder = DriverManager.getConnection(hearth.databaseUrl(), "root", "");
+             Statement statement = holder.createStatement()) {
+            holder.setAutoCommit(false);
+            statement.executeQuery("SELECT id FROM admission_lock WHERE id = 1 FOR UPDATE").close();
+
+            Future<Reply> create = callers.submit(() -> api.post("/vms", "{\"name\":\"waits-for-lock\",\"memoryMib\":128}"));
+            Thread.sleep(3_000);
+            assertThat(create.isDone()).as("create done while another transaction holds the admission lock").isFalse();
+
+            holder.commit();
+            Reply reply = create.get(30, TimeUnit.SECONDS);
+            assertThat(reply.status()).as(reply.body()).isEqualTo(202);
         }
     }
 

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * Hearth on a Payara Micro process of its own, with real guests in the test network: the WAR is
  * redeployed, then the server is killed with SIGKILL and started again. Running VMs must be
- * adopted both times; what the restart interrupted or orphaned must be failed or removed.
+ * adopted both times. After the restart, what the crash interrupted or orphaned must be failed,
+ * finished or removed.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ServerRestartIT {
@@ -102,6 +104,7 @@ class ServerRestartIT {
         assertThat(booting.status()).as(booting.body()).isEqualTo(200);
         String interruptedTap = booting.json().get("tapName").asText();
         long firstPid = api.get("/vms/" + first).json().get("firecrackerPid").asLong();
+        String secondTap = api.get("/vms/" + second).json().get("tapName").asText();
 
         hearth.kill();
 
@@ -116,15 +119,25 @@ class ServerRestartIT {
         Files.writeString(orphanDirectory.resolve("rootfs.ext4"), "left behind");
         Path goneSocket = hearth.stateDir().resolve("vms").resolve(gone).resolve("firecracker.sock");
         assertThat(goneSocket).as("socket of the killed Firecracker").exists();
+        // A Firecracker process without a row, as a crash between its start and its row update leaves it.
+        Path orphanSocketDirectory = Files.createDirectories(hearth.stateDir().resolve("vms").resolve(UUID.randomUUID().toString()));
+        Process orphanProcess = new ProcessBuilder(System.getProperty("hearth.emulator"), "--api-sock",
+                orphanSocketDirectory.resolve("firecracker.sock").toString(), "--id", "orphan").inheritIO().start();
+        // A delete that the crash interrupted.
+        hearth.sql("UPDATE vms SET state = 'STOPPING' WHERE id = '" + second + "'");
 
         hearth.start();
 
-        for (String id : List.of(first, second)) {
-            assertThat(api.get("/vms/" + id).json().get("state").asText()).as("VM %s after the restart", id).isEqualTo("RUNNING");
-            Reply marker = command(api, id, "cat /root/marker");
-            assertThat(marker.status()).as(marker.body()).isEqualTo(200);
-            assertThat(marker.json().get("stdout").asText()).isEqualTo(id + "\n");
-        }
+        assertThat(api.get("/vms/" + first).json().get("state").asText()).as("VM after the restart").isEqualTo("RUNNING");
+        Reply marker = command(api, first, "cat /root/marker");
+        assertThat(marker.status()).as(marker.body()).isEqualTo(200);
+        assertThat(marker.json().get("stdout").asText()).isEqualTo(first + "\n");
+
+        assertThat(api.get("/vms/" + second).status()).as("the interrupted delete is finished").isEqualTo(404);
+        assertThat(HostState.tapExists(secondTap)).as("TAP of the deleted VM").isFalse();
+        assertThat(HostState.processesMentioning(second)).as("processes of the deleted VM").isEmpty();
+        assertThat(orphanProcess.waitFor(10, TimeUnit.SECONDS)).as("Firecracker process that no VM owns stopped").isTrue();
+        assertThat(orphanSocketDirectory).as("its directory").doesNotExist();
         JsonNode goneVm = api.get("/vms/" + gone).json();
         assertThat(goneVm.get("state").asText()).isEqualTo("FAILED");
         assertThat(goneVm.get("stateReason").asText()).contains("pid " + gonePid).contains("was gone when Hearth started");
@@ -143,7 +156,7 @@ class ServerRestartIT {
         assertThat(orphanDirectory).as("directory no VM owns").doesNotExist();
         assertThat(hearth.logLines("Removed TAP device " + orphanTap)).isNotEmpty();
 
-        for (String id : List.of(first, second, gone, interrupted)) {
+        for (String id : List.of(first, gone, interrupted)) {
             assertThat(api.delete("/vms/" + id).status()).as("DELETE %s", id).isEqualTo(204);
         }
         assertThat(HostState.tapsStartingWith(TAP_PREFIX)).as("TAP devices left").isEmpty();
