@@ -8,9 +8,9 @@ import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.channel.exception.SshChannelOpenException;
 
 /**
- * Opens a channel on a pooled session, and opens it again when the server rejects it as
- * administratively prohibited, which is how OpenSSH's sshd answers an open beyond
- * {@code MaxSessions}. sshd has rejected opens that closely followed other channels' closes
+ * Opens a channel on a pooled session, and opens it again when the server rejects it for want of
+ * room. OpenSSH's sshd rejects a session channel beyond {@code MaxSessions} with the message
+ * "open failed", and has done so here for opens that closely followed other channels' closes
  * although the pool never had more than its bound open. A rejected channel never ran anything,
  * so opening it again is safe.
  */
@@ -33,8 +33,8 @@ final class ChannelOpening {
 
     /**
      * Returns {@code opener}'s channel, trying up to {@value #ATTEMPTS} times while the server
-     * rejects it as administratively prohibited, with pauses growing from 25 ms to 1 s (about
-     * 4.6 s in all).
+     * rejects it for any reason but an unknown channel type, with pauses growing from 25 ms to
+     * 1 s (about 4.6 s in all).
      * {@code guest} names the guest in the log.
      */
     static <T> T open(String guest, Opener<T> opener) throws IOException {
@@ -67,7 +67,9 @@ final class ChannelOpening {
     static boolean isRejectedForRoom(Throwable failure) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof SshChannelOpenException rejected) {
-                return rejected.getReasonCode() == SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED;
+                // OpenSSH's sshd sends "connect failed" (2) when it cannot start a session; other
+                // servers send "administratively prohibited" (1) or "resource shortage" (4).
+                return rejected.getReasonCode() != SshConstants.SSH_OPEN_UNKNOWN_CHANNEL_TYPE;
             }
         }
         return false;

@@ -10,10 +10,14 @@ import jakarta.persistence.PersistenceContext;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /** Reads and writes VM rows, each call in a transaction of its own unless the caller has one. */
 @Stateless
 public class VmStore {
+
+    private static final Logger LOG = Logger.getLogger(VmStore.class.getName());
 
     @PersistenceContext(unitName = "hearth")
     EntityManager em;
@@ -36,11 +40,14 @@ public class VmStore {
         em.createNativeQuery("SELECT id FROM admission_lock WHERE id = 1 FOR UPDATE").getResultList();
         long live = countLive();
         if (live >= maxVms) {
+            LOG.log(Level.INFO, "Rejected VM {0}: {1} live VMs, the maximum is {2}", new Object[] {vm.getId(), live, maxVms});
             throw new HearthException(409, "VM limit reached", "there are already " + live + " VMs and the maximum is "
                     + maxVms + " (hearth.limits.max-vms); delete one first", null);
         }
         long inUse = em.createNamedQuery(MicroVm.MEMORY_IN_USE, Number.class).getSingleResult().longValue();
         if (inUse + vm.getMemoryMib() > memoryBudgetMib) {
+            LOG.log(Level.INFO, "Rejected VM {0}: {1} MiB more does not fit, {2} of {3} MiB are in use",
+                    new Object[] {vm.getId(), vm.getMemoryMib(), inUse, memoryBudgetMib});
             throw new HearthException(409, "Memory budget exhausted", "memoryMib " + vm.getMemoryMib()
                     + " does not fit: VMs already use " + inUse + " of the " + memoryBudgetMib
                     + " MiB budget (hearth.limits.memory-budget-mib); ask for less or delete a VM first", null);

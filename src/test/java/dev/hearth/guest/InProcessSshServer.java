@@ -58,7 +58,7 @@ final class InProcessSshServer implements AutoCloseable {
         server.getActiveSessions().forEach(session -> session.close(true));
     }
 
-    /** Session channels, of which the next {@link #rejectNext} are rejected as administratively prohibited. */
+    /** Session channels, of which the next {@link #rejectNext} are rejected the way OpenSSH's sshd does. */
     private final class RejectingSessionFactory implements ChannelFactory {
         @Override
         public String getName() {
@@ -74,7 +74,7 @@ final class InProcessSshServer implements AutoCloseable {
                         rejected.incrementAndGet();
                         DefaultOpenFuture rejection = new DefaultOpenFuture(this, this);
                         rejection.setException(new SshChannelOpenException(getChannelId(),
-                                SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED, "open failed"));
+                                SshConstants.SSH_OPEN_CONNECT_FAILED, "open failed"));
                         return rejection;
                     }
                     return super.open(recipient, rwSize, packetSize, buffer);
