@@ -26,8 +26,9 @@ import org.apache.sshd.common.config.keys.KeyUtils;
 public final class SessionPool implements AutoCloseable {
 
     /**
-     * Channels one session carries at once. The margin of 4 below sshd's 10 covers channels that
-     * sshd still counts for a moment after they closed.
+     * Channels one session carries at once. With 8, sshd's limit of 10 still rejected opens here
+     * under 30 concurrent commands, probably because sshd counts a channel for a moment after it
+     * closed; the margin of 4 has held since.
      */
     public static final int CHANNELS_PER_SESSION = 6;
 

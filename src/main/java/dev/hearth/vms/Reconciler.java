@@ -64,11 +64,11 @@ public class Reconciler {
     @Inject
     FirecrackerProcesses processes;
 
-    /** Actions of the reconciliation, for its summary line. */
-    private final List<String> actions = new ArrayList<>();
-
     @Inject
     StartupState startup;
+
+    /** Actions of the reconciliation, for its summary line. */
+    private final List<String> actions = new ArrayList<>();
 
     /**
      * Runs without a transaction, so that each row change commits on its own and one failing row
