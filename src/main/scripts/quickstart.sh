@@ -61,6 +61,9 @@ if [[ -z "${HEARTH_AUTH_TOKEN_SHA256:-}" ]]; then
   export HEARTH_AUTH_TOKEN_SHA256
   log "API calls need: Authorization: Bearer \$(cat $token_file)"
 fi
+# Payara Micro keeps the applications it deployed in its root directory. At the next start it
+# would deploy that copy and then the WAR again, so each start begins with an empty one.
+rm -rf "$HEARTH_STATE_DIR/payara"
 log "starting Payara Micro on http://127.0.0.1:$port (state in $HEARTH_STATE_DIR); stop it with Ctrl-C"
 exec java -jar target/payara-micro.jar --nohazelcast --disablephonehome \
   --prebootcommandfile server-config/payara-micro/preboot.txt \

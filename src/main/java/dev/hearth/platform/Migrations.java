@@ -39,12 +39,15 @@ public class Migrations {
 
     @PostConstruct
     void migrate() {
-        MigrateResult result = Flyway.configure(Migrations.class.getClassLoader())
+        Flyway flyway = Flyway.configure(Migrations.class.getClassLoader())
                 .dataSource(url, user, password.orElse(""))
                 .locations("classpath:db/migration")
-                .load()
-                .migrate();
+                .load();
+        MigrateResult result = flyway.migrate();
+        // The result names a target version only when this start applied migrations.
+        String version = result.targetSchemaVersion != null ? result.targetSchemaVersion
+                : String.valueOf(flyway.info().current() == null ? null : flyway.info().current().getVersion());
         LOG.log(Level.INFO, "Database schema at version {0} ({1} migrations applied now)",
-                new Object[] {result.targetSchemaVersion, result.migrationsExecuted});
+                new Object[] {version, result.migrationsExecuted});
     }
 }

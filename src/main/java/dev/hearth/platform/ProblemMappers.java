@@ -64,6 +64,10 @@ public final class ProblemMappers {
                         null);
             }
             Response.StatusType status = web.getResponse().getStatusInfo();
+            if (status.getStatusCode() == 415) {
+                return Problem.of(415, status.getReasonPhrase(), "this request needs a JSON body with the header "
+                        + "Content-Type: application/json", null);
+            }
             return Problem.of(status.getStatusCode(), status.getReasonPhrase(), web.getMessage(), null);
         }
         if (exception instanceof ProcessingException processing) {

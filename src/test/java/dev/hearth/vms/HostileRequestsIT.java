@@ -115,8 +115,8 @@ class HostileRequestsIT {
                 Case.json("POST", "/vms", "{\"memoryMib\":-256}", 400, "memoryMib: must be at least 1"),
                 Case.json("POST", "/vms", "{\"metadata\":\"not an object\"}", 400, "request body"),
                 Case.json("POST", "/vms", "{\"metadata\":{\"team\":7}}", 400, "expected a string"),
-                new Case("POST", "/vms", "text/plain", "{}", 415, "415"),
-                new Case("POST", "/vms", "application/xml", "<vm/>", 415, "415"),
+                new Case("POST", "/vms", "text/plain", "{}", 415, "Content-Type: application/json"),
+                new Case("POST", "/vms", "application/xml", "<vm/>", 415, "Content-Type: application/json"),
                 // VM ids and query parameters.
                 Case.rejectedByContainer("GET", "/vms/..%2F..%2Fetc%2Fpasswd", 404),
                 Case.rejectedByContainer("DELETE", "/vms/%00", 400),

@@ -95,6 +95,10 @@ class ServerRestartIT {
     void killedServerAdoptsRunningVmsAndReleasesTheRest() throws Exception {
         HearthApi api = hearth.api();
         String gone = api.create("{\"name\":\"gone\"}");
+        String halfDeleted = api.create("{\"name\":\"half-deleted\"}");
+        Reply halfDeletedRunning = api.await(halfDeleted, "RUNNING", BOOT_TIMEOUT_SECONDS);
+        assertThat(halfDeletedRunning.status()).as(halfDeletedRunning.body()).isEqualTo(200);
+        String halfDeletedTap = halfDeletedRunning.json().get("tapName").asText();
         Reply goneRunning = api.await(gone, "RUNNING", BOOT_TIMEOUT_SECONDS);
         assertThat(goneRunning.status()).as(goneRunning.body()).isEqualTo(200);
         long gonePid = goneRunning.json().get("firecrackerPid").asLong();
@@ -104,7 +108,6 @@ class ServerRestartIT {
         assertThat(booting.status()).as(booting.body()).isEqualTo(200);
         String interruptedTap = booting.json().get("tapName").asText();
         long firstPid = api.get("/vms/" + first).json().get("firecrackerPid").asLong();
-        String secondTap = api.get("/vms/" + second).json().get("tapName").asText();
 
         hearth.kill();
 
@@ -124,18 +127,20 @@ class ServerRestartIT {
         Process orphanProcess = new ProcessBuilder(System.getProperty("hearth.emulator"), "--api-sock",
                 orphanSocketDirectory.resolve("firecracker.sock").toString(), "--id", "orphan").inheritIO().start();
         // A delete that the crash interrupted.
-        hearth.sql("UPDATE vms SET state = 'STOPPING' WHERE id = '" + second + "'");
+        hearth.sql("UPDATE vms SET state = 'STOPPING' WHERE id = '" + halfDeleted + "'");
 
         hearth.start();
 
-        assertThat(api.get("/vms/" + first).json().get("state").asText()).as("VM after the restart").isEqualTo("RUNNING");
-        Reply marker = command(api, first, "cat /root/marker");
-        assertThat(marker.status()).as(marker.body()).isEqualTo(200);
-        assertThat(marker.json().get("stdout").asText()).isEqualTo(first + "\n");
+        for (String id : List.of(first, second)) {
+            assertThat(api.get("/vms/" + id).json().get("state").asText()).as("VM %s after the restart", id).isEqualTo("RUNNING");
+            Reply marker = command(api, id, "cat /root/marker");
+            assertThat(marker.status()).as(marker.body()).isEqualTo(200);
+            assertThat(marker.json().get("stdout").asText()).isEqualTo(id + "\n");
+        }
 
-        assertThat(api.get("/vms/" + second).status()).as("the interrupted delete is finished").isEqualTo(404);
-        assertThat(HostState.tapExists(secondTap)).as("TAP of the deleted VM").isFalse();
-        assertThat(HostState.processesMentioning(second)).as("processes of the deleted VM").isEmpty();
+        assertThat(api.get("/vms/" + halfDeleted).status()).as("the interrupted delete is finished").isEqualTo(404);
+        assertThat(HostState.tapExists(halfDeletedTap)).as("TAP of the deleted VM").isFalse();
+        assertThat(HostState.processesMentioning(halfDeleted)).as("processes of the deleted VM").isEmpty();
         assertThat(orphanProcess.waitFor(10, TimeUnit.SECONDS)).as("Firecracker process that no VM owns stopped").isTrue();
         assertThat(orphanSocketDirectory).as("its directory").doesNotExist();
         JsonNode goneVm = api.get("/vms/" + gone).json();
@@ -156,7 +161,7 @@ class ServerRestartIT {
         assertThat(orphanDirectory).as("directory no VM owns").doesNotExist();
         assertThat(hearth.logLines("Removed TAP device " + orphanTap)).isNotEmpty();
 
-        for (String id : List.of(first, gone, interrupted)) {
+        for (String id : List.of(first, second, gone, interrupted)) {
             assertThat(api.delete("/vms/" + id).status()).as("DELETE %s", id).isEqualTo(204);
         }
         assertThat(HostState.tapsStartingWith(TAP_PREFIX)).as("TAP devices left").isEmpty();
