@@ -71,17 +71,27 @@ public final class RootDisks {
     }
 
     /**
+     * Checks that a copy of {@code image} with {@code strategy} into {@code directory} leaves at
+     * least the minimum free space on its filesystem.
+     *
+     * @throws InsufficientStorageException when it would not, naming the sizes in MiB
+     */
+    public void requireFreeSpace(Path directory, BaseImage image, CopyStrategy strategy) throws IOException {
+        long needed = strategy.bytesNeeded(image);
+        long usable = Files.getFileStore(directory).getUsableSpace();
+        if (usable - needed < minFreeBytes) {
+            throw new InsufficientStorageException("not enough free space in " + directory + " to copy image "
+                    + image.name() + ": " + (needed >> 20) + " MiB needed, " + (usable >> 20) + " MiB usable, and "
+                    + (minFreeBytes >> 20) + " MiB must stay free (hearth.disk.min-free-mib)");
+        }
+    }
+
+    /**
      * Copies {@code image}'s root filesystem to {@code target}, mode 0600. Free space is checked
      * first, and a partial copy is removed when the copy fails.
      */
     public void copy(BaseImage image, Path target, CopyStrategy strategy) throws IOException {
-        long needed = strategy.bytesNeeded(image);
-        long usable = Files.getFileStore(target.getParent()).getUsableSpace();
-        if (usable - needed < minFreeBytes) {
-            throw new InsufficientStorageException("not enough free space in " + target.getParent() + " to copy image "
-                    + image.name() + ": " + needed + " bytes needed, " + usable + " usable, and "
-                    + minFreeBytes + " must stay free");
-        }
+        requireFreeSpace(target.getParent(), image, strategy);
         List<String> command = new ArrayList<>(List.of("cp"));
         command.addAll(strategy.cpOptions());
         command.add(image.rootfs().toString());

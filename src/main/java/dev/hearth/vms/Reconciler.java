@@ -158,18 +158,12 @@ public class Reconciler {
     }
 
     private void finishDelete(MicroVm vm) {
-        List<String> failures = Teardown.release(vm, config, processes);
-        if (!failures.isEmpty()) {
-            String reason = "delete incomplete: " + String.join("; ", failures);
-            store.update(vm.getId(), row -> row.transition(VmState.FAILED, reason));
-            LOG.log(Level.WARNING, "VM {0}: finishing its delete at start-up failed: {1}", new Object[] {vm.getId(), reason});
+        String incomplete = Teardown.delete(vm, config, processes, store);
+        if (incomplete != null) {
+            LOG.log(Level.WARNING, "VM {0}: finishing its delete at start-up failed: {1}", new Object[] {vm.getId(), incomplete});
             actions.add("VM " + vm.getId() + " FAILED (delete incomplete)");
             return;
         }
-        store.update(vm.getId(), row -> {
-            Teardown.forgetResources(row);
-            row.transition(VmState.DELETED, null);
-        });
         LOG.log(Level.INFO, "VM {0} is DELETED: its delete was interrupted by the restart and is now finished", vm.getId());
         actions.add("VM " + vm.getId() + " DELETED (delete finished)");
     }

@@ -65,6 +65,25 @@ final class Teardown {
         return failures;
     }
 
+    /**
+     * Releases everything {@code vm} holds and records the outcome on its row: {@code DELETED}
+     * with its resources cleared, or {@code FAILED} with the failures, which it returns as one
+     * reason. Returns null when the delete is complete.
+     */
+    static String delete(MicroVm vm, HearthConfig config, FirecrackerProcesses processes, VmStore store) {
+        List<String> failures = release(vm, config, processes);
+        if (!failures.isEmpty()) {
+            String reason = "delete incomplete: " + String.join("; ", failures);
+            store.update(vm.getId(), row -> row.transition(VmState.FAILED, reason));
+            return reason;
+        }
+        store.update(vm.getId(), row -> {
+            forgetResources(row);
+            row.transition(VmState.DELETED, null);
+        });
+        return null;
+    }
+
     /** Clears what the row records of released resources, so that its slot and addresses are free again. */
     static void forgetResources(MicroVm row) {
         row.assignSlot(null, null, null, null, null);

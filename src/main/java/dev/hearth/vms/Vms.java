@@ -2,6 +2,7 @@ package dev.hearth.vms;
 
 import dev.hearth.disks.BaseImage;
 import dev.hearth.disks.BaseImages;
+import dev.hearth.disks.RootDisks;
 import dev.hearth.firecracker.FirecrackerApiException;
 import dev.hearth.firecracker.FirecrackerClient;
 import dev.hearth.guest.SshConnections;
@@ -99,22 +100,15 @@ public class Vms {
 
     /**
      * Rejects a create with 507 when the root disk copy would leave less than the free-disk
-     * floor on the state filesystem. The copy needs at most the image's allocated bytes.
+     * floor on the state filesystem. It assumes a sparse copy, the larger of the two.
      */
     private void checkFreeDisk(BaseImage image) {
         try {
             Files.createDirectories(config.vmsDir());
-            long usable = Files.getFileStore(config.vmsDir()).getUsableSpace();
-            long needed = image.rootfsAllocatedBytes();
-            if (usable - needed < config.minFreeBytes()) {
-                LOG.log(Level.WARNING, "Rejected a create: {0} has {1} MiB usable, the copy of {2} needs {3} MiB, and {4} MiB "
-                        + "must stay free", new Object[] {config.vmsDir(), usable >> 20, image.name(), needed >> 20,
-                        config.minFreeBytes() >> 20});
-                throw new HearthException(507, "Insufficient storage", "the root disk of image " + image.name() + " needs "
-                        + (needed >> 20) + " MiB, but " + config.vmsDir() + " has " + (usable >> 20) + " MiB usable and "
-                        + (config.minFreeBytes() >> 20) + " MiB must stay free (hearth.disk.min-free-mib); free space "
-                        + "or delete VMs first", null);
-            }
+            new RootDisks(config.minFreeBytes()).requireFreeSpace(config.vmsDir(), image, RootDisks.CopyStrategy.SPARSE);
+        } catch (RootDisks.InsufficientStorageException e) {
+            LOG.log(Level.WARNING, "Rejected a create: {0}", e.getMessage());
+            throw new HearthException(507, "Insufficient storage", e.getMessage() + "; free space or delete VMs first", null);
         } catch (IOException e) {
             throw new HearthException(500, "State directory unusable", "free space in " + config.vmsDir()
                     + " cannot be read: " + e.getMessage(), null);
@@ -214,16 +208,10 @@ public class Vms {
                             new Object[] {id, e.getMessage()});
                 }
             }
-            List<String> failures = Teardown.release(vm, config, processes);
-            if (!failures.isEmpty()) {
-                String reason = "delete incomplete: " + String.join("; ", failures);
-                store.update(id, row -> row.transition(VmState.FAILED, reason));
-                throw new HearthException(500, "Delete incomplete", reason + "; DELETE again to retry", id);
+            String incomplete = Teardown.delete(vm, config, processes, store);
+            if (incomplete != null) {
+                throw new HearthException(500, "Delete incomplete", incomplete + "; DELETE again to retry", id);
             }
-            store.update(id, row -> {
-                Teardown.forgetResources(row);
-                row.transition(VmState.DELETED, null);
-            });
             LOG.log(Level.INFO, "VM {0} is DELETED", id);
             return null;
         });
