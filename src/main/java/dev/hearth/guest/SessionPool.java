@@ -28,7 +28,7 @@ public final class SessionPool implements AutoCloseable {
     /**
      * Channels one session carries at once. With 8, sshd's limit of 10 still rejected opens here
      * under 30 concurrent commands, probably because sshd counts a channel for a moment after it
-     * closed; the margin of 4 has held since.
+     * closed. The margin of 4 has held since.
      */
     public static final int CHANNELS_PER_SESSION = 6;
 

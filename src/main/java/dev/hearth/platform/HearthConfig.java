@@ -124,8 +124,8 @@ public class HearthConfig {
     }
 
     /**
-     * The largest JSON request body accepted, in bytes. The default of 4 MiB fits a command with
-     * 1 MiB of plain text on stdin; escaped characters take up to 6 bytes each in JSON.
+     * Returns the largest JSON request body accepted, in bytes. The default of 4 MiB fits a command
+     * with 1 MiB of plain text on stdin. Escaped characters take up to 6 bytes each in JSON.
      */
     public long maxJsonBodyBytes() {
         return maxJsonBodyBytes;

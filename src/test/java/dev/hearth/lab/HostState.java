@@ -25,7 +25,7 @@ public final class HostState {
                 .toList();
     }
 
-    /** The process's arguments joined with spaces, or an empty string when it is gone. */
+    /** Returns the process's arguments joined with spaces, or an empty string when it is gone. */
     public static String commandLine(long pid) {
         try {
             return new String(Files.readAllBytes(Path.of("/proc", String.valueOf(pid), "cmdline")),

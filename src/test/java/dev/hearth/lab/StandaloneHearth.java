@@ -178,16 +178,16 @@ public final class StandaloneHearth implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         if (Files.exists(log())) {
-            Path kept = Path.of("target", "failsafe-reports", name + "-server.log");
-            Files.createDirectories(kept.getParent());
-            Files.copy(log(), kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Path savedLog = Path.of("target", "failsafe-reports", name + "-server.log");
+            Files.createDirectories(savedLog.getParent());
+            Files.copy(log(), savedLog, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
         sqlOnServer("DROP DATABASE IF EXISTS " + database());
         deleteRecursively(home);
         GuestImage.linkInto(Path.of(System.getProperty("hearth.it.images.dir", "/tmp/hearth-it/images")));
     }
 
-    /** The JDBC URL of this instance's database; the user is root without a password. */
+    /** Returns the JDBC URL of this instance's database. The user is root, without a password. */
     public String databaseUrl() {
         return environment.get("HEARTH_DB_URL");
     }

@@ -62,7 +62,7 @@ class HostileRequestsIT {
     /**
      * One request: {@code {id}} in the path stands for the running VM, and {@code detail} must be
      * in the problem detail of the response. A null {@code detail} marks a request that the
-     * servlet container rejects before Hearth sees it, with an error page of its own.
+     * servlet container rejects before Hearth receives it, with an error page of its own.
      */
     private record Case(String method, String path, String contentType, String body, int status, String detail) {
         static Case json(String method, String path, String body, int status, String detail) {
